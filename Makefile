@@ -1,0 +1,51 @@
+# Guardrail: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app lms
+
+.PHONY: run test test-sqlite test-postgresql lint venv system-packages system-packages-test clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(BIN)/.installed
+
+system-packages:
+	@scripts/system-packages.sh run
+
+system-packages-test:
+	@scripts/system-packages.sh test
+
+## run: install what is missing, migrate SQLite, load the catalog, seed the demo, serve
+run: venv system-packages
+	@export LMS_DEMO=1; \
+	$(FLASK) db upgrade && \
+	$(FLASK) content sync && \
+	$(FLASK) demo seed && \
+	echo && echo "Guardrail is running at http://127.0.0.1:$(PORT)  (Ctrl-C stops it)" && echo && \
+	exec $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) \
+	  --access-logfile - 'lms:create_app()'
+
+lint: venv
+	$(BIN)/ruff check .
+
+## test: the whole suite on SQLite, then on a throwaway PostgreSQL database
+test: venv system-packages-test lint
+	@scripts/ensure-postgres.sh
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgresql
+
+test-sqlite:
+	LMS_TEST_DB=sqlite $(BIN)/pytest -q
+
+test-postgresql:
+	LMS_TEST_DB=postgresql $(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Certificates: issuing with a snapshot, PDF rendering, verification codes, the verify page."""

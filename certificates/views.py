@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from certificates.models import Certificate
+from certificates.pdf import PdfCacheError, cached_pdf, qr_svg, render_pdf, store_pdf
+from certificates.services import certificates_of, find_by_code, normalise_code
+from lms.clock import today
+
+bp = Blueprint("certificates", __name__)
+log = logging.getLogger(__name__)
+
+
+def verify_url(code: str) -> str:
+    base = current_app.config.get("LMS_BASE_URL")
+    if base:
+        return f"{base}{url_for('certificates.verify', code=code)}"
+    return url_for("certificates.verify", code=code, _external=True)
+
+
+@bp.get("/certificates")
+@login_required
+def mine():
+    return render_template("certificates/mine.html", certificates=certificates_of(current_user.id),
+                           today=today())
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The certificate's PDF from the cache, rendering it once if needed."""
+    cache_dir = current_app.config["LMS_CACHE_DIR"]
+    data = cached_pdf(cache_dir, certificate.code)
+    if data is not None:
+        return data
+    html = render_template("pdf/certificate.html", cert=certificate,
+                           qr=qr_svg(verify_url(certificate.code)),
+                           verify_url=verify_url(certificate.code))
+    data = render_pdf(html).pdf
+    try:
+        store_pdf(cache_dir, certificate.code, data)
+    except PdfCacheError as exc:
+        log.warning("%s; serving the rendered PDF uncached", exc)
+    return data
+
+
+@bp.get("/certificates/<code>.pdf")
+@login_required
+def download(code: str):
+    certificate = find_by_code(code)
+    if certificate is None or certificate.employee_id != current_user.id:
+        abort(404)
+    data = certificate_pdf(certificate)
+    filename = f"certificate-{certificate.code}.pdf"
+    return Response(data, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store",
+    })
+
+
+@bp.get("/verify")
+def verify_form():
+    raw = request.args.get("code", "").strip()
+    if raw:
+        code = normalise_code(raw) or raw[:64]
+        return redirect(url_for(".verify", code=code))
+    return render_template("certificates/verify_form.html")
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    """Public: whether a certificate is valid, expired or revoked, with only what it states."""
+    certificate = find_by_code(code)
+    if certificate is None:
+        return render_template("certificates/verify_not_found.html", code=code[:64]), 404
+    return render_template("certificates/verify.html", cert=certificate,
+                           status=certificate.status_on(today()))

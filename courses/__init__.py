@@ -1,0 +1,1 @@
+"""Courses, their immutable versions and modules, learner enrolments, progress and attestations."""

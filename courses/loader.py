@@ -1,0 +1,261 @@
+"""Read a course folder (course.md, numbered modules, quiz files) into plain data.
+
+Nothing here touches the database: the loader reports every problem with its file and line, and
+the caller decides whether to publish. Quiz files are returned as text; the quizzes package
+parses them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lms.content import Problem
+from lms.frontmatter import FrontMatter, normalise_newlines, split_front_matter
+from lms.markdown import unknown_placeholders
+
+MODULE_FILE = re.compile(r"^(\d{2,})-([a-z0-9][a-z0-9-]*)\.md$")
+LOOKS_LIKE_MODULE = re.compile(r"^\d")
+QUIZ_FILE = re.compile(r"^quiz(-[a-z0-9-]+)?\.md$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+RECURRENCE = re.compile(r"^(once|annual|every (\d{1,3}) months)$")
+PASS_MARK = re.compile(r"^\s*(\d{1,3})\s*%\s*$")
+KINDS = ("certification", "training")
+
+# key: (type, required)
+COURSE_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
+    "title": (str, True),
+    "kind": (str, True),
+    "audience": (str, False),
+    "pass_mark": (str, True),
+    "max_attempts": (int, False),
+    "time_limit": (int, False),
+    "estimated_minutes": (int, False),
+    "recurrence": (str, True),
+    "validity_months": (int, False),
+    "attestation": (str, False),
+    "language": (str, False),
+}
+# The largest value each key may have, and the longest text, as the database stores them.
+INT_MAX = {"max_attempts": 100, "time_limit": 24 * 60, "estimated_minutes": 100 * 60,
+           "validity_months": 1200}
+TEXT_MAX = {"title": 300, "kind": 32, "audience": 300, "language": 32}
+MODULE_TITLE_MAX = 300
+MODULE_SLUG_MAX = 200
+
+
+@dataclass
+class ModuleSpec:
+    position: int
+    slug: str
+    title: str
+    body: str
+    path: str
+
+
+@dataclass
+class CourseSpec:
+    slug: str
+    path: str
+    content_hash: str = ""
+    title: str = ""
+    kind: str = "training"
+    audience: str | None = None
+    pass_mark_percent: int = 80
+    max_attempts: int = 3
+    time_limit_minutes: int = 0
+    estimated_minutes: int = 0
+    recurrence: str = "once"
+    validity_months: int = 0
+    attestation: str | None = None
+    intro: str = ""
+    modules: list[ModuleSpec] = field(default_factory=list)
+    quizzes: dict[str, str] = field(default_factory=dict)  # relative path -> text
+
+
+def content_hash(files: dict[str, bytes]) -> str:
+    """SHA-256 over every source file's name and bytes, in name order: the version's identity."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()
+
+
+def _check_placeholders(path: str, text: str, first_line: int, problems: list[Problem]) -> None:
+    for line, column, found in unknown_placeholders(text):
+        problems.append(Problem(path, first_line + line - 1, column,
+                                f"unknown setting {found}: use one of the org.* names listed in "
+                                "docs/authoring.md"))
+
+
+def _decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
+    """The file as text (UTF-8, newlines as ``\\n``, no byte-order mark), or None with a problem
+    that points at the first byte that is not UTF-8."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        problems.append(Problem(shown, line, column, "file is not UTF-8 text (byte "
+                                f"0x{data[exc.start]:02x}); save it as UTF-8 and try again"))
+        return None
+    return normalise_newlines(text)
+
+
+def _read_meta(spec: CourseSpec, shown: str, meta: FrontMatter, problems: list[Problem]):
+    def fail(key: str, message: str) -> None:
+        problems.append(Problem(shown, meta.line(key), 1, message))
+
+    for key in meta:
+        if key not in COURSE_SCHEMA:
+            fail(key, f"unknown front matter key {key!r} (known: {', '.join(COURSE_SCHEMA)})")
+    for key, (expected, required) in COURSE_SCHEMA.items():
+        if key not in meta:
+            if required:
+                problems.append(Problem(shown, 1, 1, f"front matter is missing {key!r}"))
+            continue
+        value = meta[key]
+        if value is None:
+            if required:
+                fail(key, f"{key} has no value")
+            continue
+        if isinstance(value, bool) or not isinstance(value, expected):
+            wanted, how = (("text", "put text in double quotes") if expected is str
+                           else ("a whole number", "write digits only, without quotes"))
+            fail(key, f"{key} must be {wanted}, but YAML read {value!r} "
+                      f"({type(value).__name__}); {how}")
+            continue
+        if expected is int and value < 0:
+            fail(key, f"{key} must not be negative")
+            continue
+        if expected is int and value > INT_MAX[key]:
+            fail(key, f"{key} must be at most {INT_MAX[key]}, got {value}")
+            continue
+        if expected is str and not value.strip():
+            fail(key, f"{key} is empty")
+            continue
+        if expected is str and len(value.strip()) > TEXT_MAX.get(key, len(value)):
+            fail(key, f"{key} is {len(value.strip())} characters long; keep it under "
+                      f"{TEXT_MAX[key]}")
+            continue
+        if key == "kind" and value not in KINDS:
+            fail(key, f"kind must be one of {', '.join(KINDS)}, got {value!r}")
+        elif key == "pass_mark":
+            match = PASS_MARK.match(value)
+            if not match or int(match.group(1)) > 100:
+                fail(key, f"pass_mark must be a percentage like \"80%\", got {value!r}")
+            else:
+                spec.pass_mark_percent = int(match.group(1))
+        elif key == "recurrence":
+            match = RECURRENCE.match(value.strip())
+            if not match or (match.group(2) is not None and int(match.group(2)) < 1):
+                fail(key, f"recurrence must be \"once\", \"annual\" or \"every N months\", "
+                          f"got {value!r}")
+            else:
+                spec.recurrence = value.strip()
+                months = 12 if value.strip() == "annual" else int(match.group(2) or 0)
+                spec.validity_months = meta.get("validity_months", months) or 0
+        elif key == "max_attempts" and value < 1:
+            fail(key, "max_attempts must be at least 1")
+        elif key in ("title", "kind", "audience", "attestation"):
+            setattr(spec, key, value.strip())
+        elif key == "max_attempts":
+            spec.max_attempts = value
+        elif key == "time_limit":
+            spec.time_limit_minutes = value
+        elif key in ("estimated_minutes", "validity_months"):
+            setattr(spec, key, value)
+
+
+def _source_files(folder: Path) -> dict[str, bytes]:
+    """Every file in the folder (and below), by relative path; hidden files and folders (an
+    editor's swap files, .git) are not part of the course."""
+    files: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            files[relative.as_posix()] = path.read_bytes()
+    return files
+
+
+def load_course(folder: Path) -> tuple[CourseSpec, list[Problem]]:
+    """Load one course folder. Problems carry paths relative to the folder's parent.
+
+    Every file is read once: the content hash is over exactly the bytes that were loaded."""
+    problems: list[Problem] = []
+    slug = folder.name
+    spec = CourseSpec(slug=slug, path=str(folder))
+    if not SLUG.match(slug):
+        problems.append(Problem(slug, 1, 1, "a course folder's name must be lower-case letters, "
+                                            "digits and hyphens"))
+    files = _source_files(folder)
+    spec.content_hash = content_hash(files)
+
+    shown = f"{slug}/course.md"
+    if "course.md" not in files:
+        problems.append(Problem(shown, 1, 1, "course.md is missing"))
+        return spec, problems
+    text = _decode(files["course.md"], shown, problems)
+    if text is None:
+        return spec, problems
+    meta, intro, _body_line, fm_problems = split_front_matter(shown, text)
+    problems.extend(fm_problems)
+    _read_meta(spec, shown, meta, problems)
+    spec.intro = intro.strip()
+    _check_placeholders(shown, text, 1, problems)
+
+    for name in sorted(files):
+        shown = f"{slug}/{name}"
+        if "/" in name or name == "course.md" or not name.endswith(".md") or name.count(".") > 1:
+            continue  # translations (name.zh-Hans.md) are handled with their source file
+        module = MODULE_FILE.match(name)
+        if module:
+            _load_module(spec, files[name], shown, int(module.group(1)), module.group(2),
+                         problems)
+        elif QUIZ_FILE.match(name):
+            quiz_text = _decode(files[name], shown, problems)
+            if quiz_text is not None:
+                spec.quizzes[shown] = quiz_text
+                _check_placeholders(shown, quiz_text, 1, problems)
+        elif LOOKS_LIKE_MODULE.match(name):
+            problems.append(Problem(shown, 1, 1, "a module file is named NN-name.md (two or more "
+                                                 "digits, then lower-case letters, digits and "
+                                                 "hyphens); rename it so that it is loaded"))
+        else:
+            problems.append(Problem(shown, 1, 1, "not a module (NN-name.md), course.md or "
+                                                 "quiz.md; rename or remove it", "warning"))
+    if not spec.modules:
+        problems.append(Problem(f"{slug}/course.md", 1, 1, "the course has no modules "
+                                                           "(01-name.md, 02-name.md, ...)"))
+    positions = [m.position for m in spec.modules]
+    if len(positions) != len(set(positions)):
+        problems.append(Problem(f"{slug}/course.md", 1, 1, "two module files share a number"))
+    if not spec.quizzes:
+        problems.append(Problem(f"{slug}/course.md", 1, 1, "the course has no quiz.md; without "
+                                                           "a quiz nobody can complete it"))
+    if len(spec.quizzes) > 1:
+        problems.append(Problem(f"{slug}/course.md", 1, 1, "only one quiz file per course is "
+                                                           "supported for now (quiz.md)"))
+    return spec, problems
+
+
+def _load_module(spec, data: bytes, shown: str, position: int, slug: str, problems) -> None:
+    text = _decode(data, shown, problems)
+    if text is None:
+        return
+    first, _, body = text.partition("\n")
+    title = first[2:].strip()
+    if not first.startswith("# ") or not title:
+        problems.append(Problem(shown, 1, 1, "a module must start with its title as "
+                                             "'# Title' on the first line"))
+        return
+    if len(title) > MODULE_TITLE_MAX:
+        problems.append(Problem(shown, 1, 1, f"the module title is {len(title)} characters long; "
+                                             f"keep it under {MODULE_TITLE_MAX}"))
+    if len(slug) > MODULE_SLUG_MAX:
+        problems.append(Problem(shown, 1, 1, f"the file name is too long; keep the part after "
+                                             f"the number under {MODULE_SLUG_MAX} characters"))
+    _check_placeholders(shown, text, 1, problems)
+    spec.modules.append(ModuleSpec(position, slug, title, body.strip(), shown))

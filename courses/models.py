@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db import Base, utcnow
+from lms.people.models import Employee
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[CourseVersion]] = relationship(
+        back_populates="course", order_by="CourseVersion.number"
+    )
+
+
+class CourseVersion(Base):
+    """One immutable version of a course, identified by the hash of its source files."""
+
+    __tablename__ = "course_versions"
+    __table_args__ = (
+        UniqueConstraint("course_id", "number"),
+        UniqueConstraint("course_id", "content_hash"),
+        CheckConstraint("status IN ('draft', 'published', 'retired')", name="status"),
+        CheckConstraint("pass_mark_percent BETWEEN 0 AND 100", name="pass_mark_percent"),
+        CheckConstraint("max_attempts >= 1", name="max_attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    audience: Mapped[str | None] = mapped_column(String(300))
+    pass_mark_percent: Mapped[int] = mapped_column(Integer)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    time_limit_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    estimated_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    recurrence: Mapped[str] = mapped_column(String(64))
+    validity_months: Mapped[int] = mapped_column(Integer, default=0)
+    attestation_text: Mapped[str | None] = mapped_column(Text)
+    intro_md: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship(back_populates="versions")
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="version", order_by="Module.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        """How people name this version: its number and the start of its content hash."""
+        return f"v{self.number} ({self.content_hash[:12]})"
+
+
+class Module(Base):
+    __tablename__ = "course_modules"
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    slug: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    body_md: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[CourseVersion] = relationship(back_populates="modules")
+
+
+class Enrollment(Base):
+    """A learner's run through one course version: the version they started is the one they
+    finish, even if a newer one is published meanwhile."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        CheckConstraint("status IN ('in_progress', 'completed', 'failed')", name="status"),
+        Index("ix_enrollments_employee_version", "employee_id", "course_version_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    course_version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="in_progress")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    score_percent: Mapped[int | None] = mapped_column(Integer)
+
+    employee: Mapped[Employee] = relationship()
+    version: Mapped[CourseVersion] = relationship()
+    progress: Mapped[list[ModuleProgress]] = relationship(
+        back_populates="enrollment", cascade="all, delete-orphan"
+    )
+    attestation: Mapped[Attestation | None] = relationship(back_populates="enrollment")
+
+
+class ModuleProgress(Base):
+    __tablename__ = "module_progress"
+
+    enrollment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True
+    )
+    module_id: Mapped[int] = mapped_column(ForeignKey("course_modules.id"), primary_key=True)
+    first_viewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    seconds_spent: Mapped[int] = mapped_column(Integer, default=0)
+
+    enrollment: Mapped[Enrollment] = relationship(back_populates="progress")
+    module: Mapped[Module] = relationship()
+
+
+class Attestation(Base):
+    """A signed attestation: who confirmed which exact policy text, when, and from where."""
+
+    __tablename__ = "attestations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), unique=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    course_version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id"))
+    policy_hash: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str] = mapped_column(Text)
+    typed_name: Mapped[str] = mapped_column(String(300))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+
+    enrollment: Mapped[Enrollment] = relationship(back_populates="attestation")

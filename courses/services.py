@@ -1,0 +1,199 @@
+"""Course rules: publishing versions, enrolments, reading modules in order, attestations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from courses.loader import CourseSpec
+from courses.models import Attestation, Course, CourseVersion, Enrollment, Module, ModuleProgress
+from courses.signals import enrollment_completed
+from lms.auth.services import verify_password
+from lms.db import db, utcnow
+from lms.people.models import Employee
+from lms.people.services import normalise_name
+
+MAX_SECONDS_PER_VIEW = 2 * 60 * 60  # a tab left open overnight is not eight hours of training
+
+
+class CourseRuleError(Exception):
+    """A learner action that the course's rules do not allow now; the message says why, and
+    ``field`` names the form field it concerns, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def published_version(course_id: int) -> CourseVersion | None:
+    return db.session.scalar(
+        select(CourseVersion).where(
+            CourseVersion.course_id == course_id, CourseVersion.status == "published"
+        )
+    )
+
+
+def publish_version(spec: CourseSpec) -> tuple[CourseVersion, bool]:
+    """Store a loaded course as a new immutable version, unless one with the same content hash
+    exists. Returns (version, created). The previous published version is retired; enrolments
+    keep pointing at the version they started."""
+    course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+    if course is None:
+        course = Course(slug=spec.slug)
+        db.session.add(course)
+        db.session.flush()
+    existing = db.session.scalar(
+        select(CourseVersion).where(
+            CourseVersion.course_id == course.id, CourseVersion.content_hash == spec.content_hash
+        )
+    )
+    if existing is not None:
+        return existing, False
+    number = (db.session.scalar(
+        select(func.max(CourseVersion.number)).where(CourseVersion.course_id == course.id)
+    ) or 0) + 1
+    current = published_version(course.id)
+    if current is not None:
+        current.status = "retired"
+    now = utcnow()
+    version = CourseVersion(
+        course_id=course.id, number=number, content_hash=spec.content_hash, status="published",
+        title=spec.title, kind=spec.kind, audience=spec.audience,
+        pass_mark_percent=spec.pass_mark_percent, max_attempts=spec.max_attempts,
+        time_limit_minutes=spec.time_limit_minutes, estimated_minutes=spec.estimated_minutes,
+        recurrence=spec.recurrence, validity_months=spec.validity_months,
+        attestation_text=spec.attestation, intro_md=spec.intro, created_at=now, published_at=now,
+        modules=[Module(position=i, slug=m.slug, title=m.title, body_md=m.body)
+                 for i, m in enumerate(sorted(spec.modules, key=lambda m: m.position), start=1)],
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version, True
+
+
+def start_enrollment(employee_id: int, version_id: int) -> Enrollment:
+    enrollment = Enrollment(employee_id=employee_id, course_version_id=version_id)
+    db.session.add(enrollment)
+    db.session.flush()
+    return enrollment
+
+
+@dataclass(frozen=True)
+class ModuleState:
+    module: Module
+    completed: bool
+    open: bool  # may be read now (every earlier module is completed)
+
+
+def module_states(enrollment: Enrollment) -> list[ModuleState]:
+    done = set(db.session.scalars(
+        select(ModuleProgress.module_id).where(
+            ModuleProgress.enrollment_id == enrollment.id, ModuleProgress.completed_at.is_not(None)
+        )
+    ))
+    states, previous_done = [], True
+    for module in enrollment.version.modules:
+        completed = module.id in done
+        states.append(ModuleState(module, completed, previous_done))
+        previous_done = previous_done and completed
+    return states
+
+
+def resume_position(states: list[ModuleState]) -> int | None:
+    """The module to continue with: the first one not completed (None if all are)."""
+    return next((s.module.position for s in states if not s.completed), None)
+
+
+def open_module(enrollment: Enrollment, position: int) -> ModuleState:
+    """The module at a position, if the learner may read it; records the first view."""
+    states = module_states(enrollment)
+    state = next((s for s in states if s.module.position == position), None)
+    if state is None:
+        raise LookupError(position)
+    if not state.open:
+        raise CourseRuleError("Read the modules in order: finish the earlier ones first.")
+    if db.session.get(ModuleProgress, (enrollment.id, state.module.id)) is None:
+        db.session.add(ModuleProgress(enrollment_id=enrollment.id, module_id=state.module.id))
+        db.session.flush()
+    return state
+
+
+def complete_module(enrollment: Enrollment, position: int) -> None:
+    """Mark a module read, adding the time since it was first opened (capped) to time spent."""
+    state = open_module(enrollment, position)
+    progress = db.session.get(ModuleProgress, (enrollment.id, state.module.id))
+    if progress.completed_at is None:
+        now = utcnow()
+        progress.completed_at = now
+        elapsed = int((now - progress.first_viewed_at).total_seconds())
+        progress.seconds_spent = max(0, min(elapsed, MAX_SECONDS_PER_VIEW))
+        db.session.flush()
+
+
+def all_modules_done(enrollment: Enrollment) -> bool:
+    return all(state.completed for state in module_states(enrollment))
+
+
+def sign_attestation(
+    enrollment: Enrollment, employee: Employee, typed_name: str, password: str,
+    ip: str | None, user_agent: str | None,
+) -> Attestation:
+    """Record an e-signature on the version's attestation, after checking name and password."""
+    version = enrollment.version
+    if not version.attestation_text:
+        raise CourseRuleError("This course has no attestation to sign.")
+    if enrollment.attestation is not None:
+        return enrollment.attestation
+    if not all_modules_done(enrollment):
+        raise CourseRuleError("Read every module before you sign the attestation.")
+    if normalise_name(typed_name) != normalise_name(employee.full_name):
+        raise CourseRuleError("The name you typed does not match the name on your record.",
+                              "full_name")
+    if not verify_password(employee, password):
+        raise CourseRuleError("The password is not correct.", "password")
+    attestation = Attestation(
+        enrollment=enrollment, employee_id=employee.id, course_version_id=version.id,
+        policy_hash=version.content_hash, statement=version.attestation_text,
+        typed_name=typed_name.strip(), signed_at=utcnow(), ip_address=(ip or "")[:64] or None,
+        user_agent=(user_agent or "")[:512] or None,
+    )
+    db.session.add(attestation)
+    db.session.flush()
+    return attestation
+
+
+def quiz_blocker(enrollment: Enrollment) -> str | None:
+    """Why the quiz cannot be taken yet, or None if it can."""
+    if enrollment.status != "in_progress":
+        return "This course is already finished."
+    if not all_modules_done(enrollment):
+        return "Read every module before you take the quiz."
+    if enrollment.version.attestation_text and enrollment.attestation is None:
+        return "Sign the attestation before you take the quiz."
+    return None
+
+
+def complete_enrollment(enrollment: Enrollment, score_percent: int | None) -> None:
+    """Complete the run (passed, attestation signed) and tell whoever listens."""
+    if enrollment.status == "completed":
+        return
+    if enrollment.version.attestation_text and enrollment.attestation is None:
+        raise CourseRuleError("The attestation is not signed.")
+    enrollment.status = "completed"
+    enrollment.completed_at = utcnow()
+    enrollment.score_percent = score_percent
+    db.session.flush()
+    enrollment_completed.send(enrollment)
+
+
+def fail_enrollment(enrollment: Enrollment) -> None:
+    enrollment.status = "failed"
+    db.session.flush()
+
+
+def seconds_spent(enrollment_id: int) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(ModuleProgress.seconds_spent), 0))
+        .where(ModuleProgress.enrollment_id == enrollment_id)
+    )

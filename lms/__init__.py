@@ -1,0 +1,63 @@
+"""Guardrail: workplace-conduct training and certification.
+
+``create_app()`` builds the Flask application; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from lms.config import PROJECT_ROOT, ConfigError, load_config
+
+__all__ = ["ConfigError", "create_app"]
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings read from the environment (tests use it)."""
+    settings = load_config()
+    if config:
+        settings.update(config)
+    app = Flask(
+        __name__,
+        instance_path=settings["LMS_INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from lms import models, web  # noqa: F401  (models: every table on the metadata)
+    from lms.db import db
+    from lms.extensions import babel, csrf, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+    web.init_app(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from certificates.views import bp as certificates_bp
+    from courses.views import bp as courses_bp
+    from lms.auth.views import bp as auth_bp
+    from lms.compliance.views import bp as training_bp
+    from lms.org.views import bp as org_bp
+    from quizzes.views import bp as quizzes_bp
+
+    for blueprint in (auth_bp, training_bp, courses_bp, quizzes_bp, certificates_bp, org_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_commands(app: Flask) -> None:
+    from lms.catalog.cli import content_cli
+    from lms.demo.cli import demo_cli
+
+    app.cli.add_command(content_cli)
+    app.cli.add_command(demo_cli)

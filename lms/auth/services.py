@@ -1,0 +1,102 @@
+"""Passwords and server-side sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+
+from lms.auth.models import AuthSession
+from lms.db import db, utcnow
+from lms.people.models import Employee
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong
+# password and the response time does not tell whether an account exists.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(employee: Employee | None, password: str) -> bool:
+    """True if the password matches; constant-ish time whether or not the employee exists."""
+    stored = employee.password_hash if employee is not None and employee.password_hash else None
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return stored is not None
+
+
+def authenticate(email: str, password: str) -> Employee | None:
+    """The active employee with this e-mail and password, or None (whichever part was wrong)."""
+    employee = db.session.scalar(
+        select(Employee).where(Employee.email == email.strip().lower())
+    )
+    if not verify_password(employee, password) or not employee.active:
+        return None
+    return employee
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(employee: Employee, hours: int, ip: str | None, user_agent: str | None) -> str:
+    """Create a server-side session and return its token (to go into the signed cookie)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(AuthSession(
+        token_hash=_hash_token(token), employee_id=employee.id, created_at=now, last_seen_at=now,
+        expires_at=now + timedelta(hours=hours), ip_address=(ip or "")[:64] or None,
+        user_agent=(user_agent or "")[:512] or None,
+    ))
+    db.session.flush()
+    employee.session_token = token
+    return token
+
+
+def load_session_user(token: str) -> Employee | None:
+    """The employee behind a live session token; None if it was ended, expired or deactivated."""
+    if not token:
+        return None
+    row = db.session.execute(
+        select(AuthSession, Employee)
+        .join(Employee, Employee.id == AuthSession.employee_id)
+        .where(
+            AuthSession.token_hash == _hash_token(token),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+            Employee.active.is_(True),
+        )
+    ).first()
+    if row is None:
+        return None
+    employee = row.Employee
+    employee.session_token = token
+    return employee
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == _hash_token(token), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def end_all_sessions(employee_id: int, keep_token: str | None = None) -> int:
+    """End every session of an employee (deactivation, password change); returns how many."""
+    query = update(AuthSession).where(
+        AuthSession.employee_id == employee_id, AuthSession.revoked_at.is_(None)
+    )
+    if keep_token:
+        query = query.where(AuthSession.token_hash != _hash_token(keep_token))
+    return db.session.execute(query.values(revoked_at=utcnow())).rowcount

@@ -1,0 +1,1 @@
+"""The course catalog as files: loading course folders (courses + quizzes) into versions."""

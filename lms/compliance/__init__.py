@@ -1,0 +1,1 @@
+"""Compliance: who must take which course by when (assignments), and My training."""

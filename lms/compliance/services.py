@@ -1,0 +1,144 @@
+"""Assignments: what a person must take, their state, and the My training list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, select
+
+from certificates.models import Certificate
+from courses.models import Attestation, CourseVersion, Enrollment, Module, ModuleProgress
+from courses.services import published_version, start_enrollment
+from courses.signals import enrollment_completed
+from lms.compliance.models import Assignment
+from lms.db import db
+from quizzes.models import Quiz
+
+
+class AssignmentError(Exception):
+    pass
+
+
+def assign(
+    employee_id: int, course_id: int, cycle: str, assigned_on: date, due_on: date
+) -> Assignment:
+    """Create the assignment for a person, course and cycle (or return the existing one)."""
+    existing = db.session.scalar(select(Assignment).where(
+        Assignment.employee_id == employee_id, Assignment.course_id == course_id,
+        Assignment.cycle == cycle,
+    ))
+    if existing is not None:
+        return existing
+    assignment = Assignment(employee_id=employee_id, course_id=course_id, cycle=cycle,
+                            assigned_on=assigned_on, due_on=due_on, status="assigned")
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def begin(assignment: Assignment) -> Enrollment:
+    """Start (or continue) the assignment's course on the currently published version."""
+    if assignment.enrollment is not None and assignment.enrollment.status != "failed":
+        return assignment.enrollment
+    if assignment.status not in ("assigned", "in_progress"):
+        raise AssignmentError("This assignment is closed.")
+    if assignment.enrollment is not None:
+        raise AssignmentError("All quiz attempts are used. Please contact HR to reset them.")
+    version = published_version(assignment.course_id)
+    if version is None:
+        raise AssignmentError("This course has no published version yet.")
+    enrollment = start_enrollment(assignment.employee_id, version.id)
+    assignment.enrollment_id = enrollment.id
+    assignment.status = "in_progress"
+    db.session.flush()
+    return enrollment
+
+
+@enrollment_completed.connect
+def _on_enrollment_completed(enrollment: Enrollment, **_) -> None:
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.enrollment_id == enrollment.id))
+    if assignment is not None and assignment.status != "completed":
+        assignment.status = "completed"
+        assignment.completed_at = enrollment.completed_at
+        db.session.flush()
+
+
+@dataclass(frozen=True)
+class TrainingRow:
+    assignment_id: int
+    title: str
+    cycle: str
+    due_on: date
+    status: str  # not_started | in_progress | completed | overdue | waived | failed
+    steps_done: int
+    steps_total: int
+    completed_at: datetime | None
+    certificate_code: str | None
+    enrollment_id: int | None
+    estimated_minutes: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.steps_done / self.steps_total) if self.steps_total else 0
+
+
+def display_status(status: str, due_on: date, today: date, enrollment_status: str | None) -> str:
+    if status == "completed":
+        return "completed"
+    if status in ("waived", "closed"):
+        return status
+    if enrollment_status == "failed":
+        return "failed"
+    if due_on < today:
+        return "overdue"
+    return "in_progress" if status == "in_progress" else "not_started"
+
+
+def training_rows(employee_id: int, today: date) -> list[TrainingRow]:
+    """Every assignment of a person with status and progress, in one query: overdue first,
+    then by due date, completed last."""
+    # The version shown: the one being taken, else the currently published one.
+    shown_version = func.coalesce(Enrollment.course_version_id, (
+        select(CourseVersion.id).where(CourseVersion.course_id == Assignment.course_id,
+                                       CourseVersion.status == "published")
+        .correlate(Assignment).scalar_subquery()
+    ))
+    modules_total = (select(func.count()).select_from(Module)
+                     .where(Module.version_id == CourseVersion.id).correlate(CourseVersion)
+                     .scalar_subquery())
+    modules_done = (select(func.count()).select_from(ModuleProgress)
+                    .where(ModuleProgress.enrollment_id == Enrollment.id,
+                           ModuleProgress.completed_at.is_not(None))
+                    .correlate(Enrollment).scalar_subquery())
+    has_quiz = (select(func.count()).select_from(Quiz).where(Quiz.version_id == CourseVersion.id)
+                .correlate(CourseVersion).scalar_subquery())
+    signed = (select(func.count()).select_from(Attestation)
+              .where(Attestation.enrollment_id == Enrollment.id).correlate(Enrollment)
+              .scalar_subquery())
+    rows = db.session.execute(
+        select(Assignment, CourseVersion, Enrollment.status, modules_total, modules_done, has_quiz,
+               signed, Certificate.code)
+        .outerjoin(Enrollment, Enrollment.id == Assignment.enrollment_id)
+        .join(CourseVersion, CourseVersion.id == shown_version)
+        .outerjoin(Certificate, and_(Certificate.enrollment_id == Assignment.enrollment_id,
+                                     Certificate.revoked_at.is_(None)))
+        .where(Assignment.employee_id == employee_id, Assignment.status != "closed")
+    ).all()
+    result = []
+    for assignment, version, enrollment_status, total, done, quiz_count, signs, code in rows:
+        attest = 1 if version.attestation_text else 0
+        steps_total = total + attest + (1 if quiz_count else 0)
+        status = display_status(assignment.status, assignment.due_on, today, enrollment_status)
+        steps_done = steps_total if status == "completed" else (done or 0) + (
+            1 if attest and signs else 0)
+        result.append(TrainingRow(
+            assignment.id, version.title, assignment.cycle, assignment.due_on, status,
+            steps_done, steps_total, assignment.completed_at, code, assignment.enrollment_id,
+            version.estimated_minutes,
+        ))
+    order = {"overdue": 0, "failed": 1, "in_progress": 2, "not_started": 3, "waived": 4,
+             "completed": 5}
+    return sorted(result, key=lambda r: (order.get(r.status, 9), r.due_on))
+

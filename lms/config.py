@@ -1,0 +1,134 @@
+"""Configuration from the environment, validated at start-up with messages that name the setting."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ENVIRONMENTS = ("development", "demo", "test", "production")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names it and says what to do."""
+
+
+def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false (1/0, yes/no), got {raw!r}")
+
+
+def _secret_key(env: dict, lms_env: str, instance_path: Path) -> str:
+    key = env.get("LMS_SECRET_KEY")
+    if key:
+        if lms_env == "production" and len(key) < 32:
+            raise ConfigError("LMS_SECRET_KEY must be at least 32 characters in production")
+        return key
+    if lms_env == "production":
+        raise ConfigError(
+            "LMS_SECRET_KEY is not set; production needs a long random value shared by every "
+            "web process (for example: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    # Outside production, keep one generated key on disk so several local processes agree.
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _database_url(env: dict, instance_path: Path) -> str:
+    raw = env.get("LMS_DATABASE_URL") or f"sqlite:///{instance_path / 'guardrail.sqlite3'}"
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(
+            f"LMS_DATABASE_URL is not a database URL: {raw!r} "
+            "(expected e.g. postgresql+psycopg://user@host/db or sqlite:///path)"
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"LMS_DATABASE_URL must point to PostgreSQL or SQLite, got {url.get_backend_name()!r}"
+        )
+    if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+        raw = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return raw
+
+
+def load_config(env: dict | None = None, instance_path: Path | None = None) -> dict:
+    """Read every LMS_* setting, check it, and return a Flask config mapping."""
+    env = dict(os.environ if env is None else env)
+    instance_path = Path(env.get("LMS_INSTANCE_PATH") or instance_path or PROJECT_ROOT / "instance")
+    lms_env = env.get("LMS_ENV", "development")
+    if lms_env not in ENVIRONMENTS:
+        raise ConfigError(f"LMS_ENV must be one of {', '.join(ENVIRONMENTS)}; got {lms_env!r}")
+    demo = _bool(env, "LMS_DEMO", False)
+    if demo and lms_env == "production":
+        raise ConfigError(
+            "LMS_DEMO is on while LMS_ENV=production: demo mode (with its public demo logins) "
+            "refuses to run in production. Unset LMS_DEMO."
+        )
+    tz_name = env.get("LMS_TIMEZONE", "Asia/Shanghai")
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"LMS_TIMEZONE is not a known time zone: {tz_name!r}") from None
+    base_url = env.get("LMS_BASE_URL", "").rstrip("/")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"LMS_BASE_URL must start with http:// or https://, got {base_url!r}")
+    if lms_env == "production" and not base_url:
+        raise ConfigError("LMS_BASE_URL is not set; production needs the public address")
+    production = lms_env == "production"
+    db_url = _database_url(env, instance_path)
+    engine_options: dict = {"pool_pre_ping": True}
+    if db_url.startswith("sqlite"):
+        engine_options = {"connect_args": {"timeout": 30}}
+    return {
+        "LMS_ENV": lms_env,
+        "LMS_DEMO": demo,
+        "LMS_TIMEZONE": tz_name,
+        "LMS_BASE_URL": base_url,
+        "LMS_INSTANCE_PATH": str(instance_path),
+        "LMS_CACHE_DIR": env.get("LMS_CACHE_DIR") or str(instance_path / "cache"),
+        "LMS_CONTENT_DIR": env.get("LMS_CONTENT_DIR") or str(PROJECT_ROOT / "courses" / "content"),
+        "LMS_SESSION_HOURS": _int(env, "LMS_SESSION_HOURS", 12, minimum=1),
+        "SECRET_KEY": _secret_key(env, lms_env, instance_path),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }

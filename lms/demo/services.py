@@ -1,0 +1,178 @@
+"""Seed the demo organisation. Idempotent: an existing demo organisation is left as it is."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from courses.models import Course
+from courses.services import complete_module, module_states, sign_attestation
+from lms.auth.services import hash_password
+from lms.compliance.models import Assignment
+from lms.compliance.services import assign, begin
+from lms.db import db
+from lms.demo import data
+from lms.org.services import set_org_settings
+from lms.people.models import Department, Employee, Location, RoleGrant
+from quizzes.services import shown_questions, start_attempt, submit_attempt
+
+
+@dataclass
+class DemoLogin:
+    email: str
+    role: str
+    name: str
+
+
+DEMO_LOGINS = [
+    DemoLogin("employee@example.com", "employee", "Wang Fang"),
+    DemoLogin("manager@example.com", "manager (of the employee)", "Zhang Wei"),
+    DemoLogin("hr@example.com", "hr", "Liu Min"),
+    DemoLogin("trainer@example.com", "trainer", "Sarah Kelly"),
+    DemoLogin("admin@example.com", "admin", "Chen Jie"),
+]
+
+
+def _person(number: int, name: str, email: str, dept: Department, loc: Location, title: str,
+            manager: Employee | None, password_hash: str, hired: date) -> Employee:
+    employee = Employee(
+        employee_number=f"E{number:05d}", full_name=name, email=email, password_hash=password_hash,
+        department=dept, location=loc, job_title=title, manager=manager, hire_date=hired,
+        locale="zh-Hans" if any("\u4e00" <= ch <= "\u9fff" for ch in name) else "en",
+    )
+    db.session.add(employee)
+    return employee
+
+
+def seed_people(
+    rng: random.Random, size: int, password_hash: str, today: date
+) -> dict[str, Employee]:
+    """An org tree: a CEO, department heads, team managers and staff, about ``size`` people."""
+    locations = [Location(name=n, timezone=tz) for n, tz in data.LOCATIONS]
+    departments = {name: Department(name=name) for name in data.DEPARTMENTS}
+    db.session.add_all(locations + list(departments.values()))
+    counter = iter(range(1, 100000))
+
+    def name() -> str:
+        if rng.random() < 0.8:
+            return rng.choice(data.FAMILY_NAMES) + rng.choice(data.GIVEN_NAMES)
+        return rng.choice(data.LATIN_NAMES)
+
+    def hired() -> date:
+        return today - timedelta(days=rng.randint(40, 3000))
+
+    ceo = _person(next(counter), "赵国华", "ceo@example.com", departments["Operations"],
+                  locations[0], "Chief Executive Officer", None, password_hash, date(2012, 3, 1))
+    named = {}
+    everyone = [ceo]
+    per_dept = max(4, (size - 1) // len(departments))
+    for index, dept in enumerate(departments.values()):
+        head = _person(next(counter), name(), f"head.{index}@example.com", dept,
+                       locations[index % len(locations)], f"Head of {dept.name}", ceo,
+                       password_hash, hired())
+        everyone.append(head)
+        managers = []
+        for team in range(2):
+            number = next(counter)
+            manager = _person(number, name(), f"user{number}@example.com", dept,
+                              locations[(index + team) % len(locations)], "Team Manager", head,
+                              password_hash, hired())
+            managers.append(manager)
+            everyone.append(manager)
+        for _ in range(per_dept - 3):
+            number = next(counter)
+            person = _person(number, name(), f"user{number}@example.com", dept,
+                             rng.choice(locations), rng.choice(data.JOB_TITLES[dept.name]),
+                             rng.choice(managers), password_hash, hired())
+            everyone.append(person)
+    sales = departments["Sales"]
+    hrd = departments["Human Resources"]
+    sales_head = next(e for e in everyone if e.job_title == "Head of Sales")
+    named["manager"] = _person(next(counter), "Zhang Wei", "manager@example.com", sales,
+                               locations[0], "Sales Team Manager", sales_head, password_hash,
+                               date(2019, 5, 6))
+    named["employee"] = _person(next(counter), "Wang Fang", "employee@example.com", sales,
+                                locations[0], "Account Manager", named["manager"], password_hash,
+                                date(2023, 9, 18))
+    for _ in range(4):
+        number = next(counter)
+        everyone.append(_person(number, name(), f"user{number}@example.com", sales, locations[0],
+                                "Sales Representative", named["manager"], password_hash, hired()))
+    hr_head = next(e for e in everyone if e.job_title == "Head of Human Resources")
+    named["hr"] = _person(next(counter), "Liu Min", "hr@example.com", hrd, locations[1],
+                          "HR Business Partner", hr_head, password_hash, date(2018, 2, 12))
+    named["trainer"] = _person(next(counter), "Sarah Kelly", "trainer@example.com", hrd,
+                               locations[5], "Learning Designer", hr_head, password_hash,
+                               date(2021, 1, 11))
+    named["admin"] = _person(next(counter), "Chen Jie", "admin@example.com",
+                             departments["Engineering"], locations[0], "Systems Administrator",
+                             ceo, password_hash, date(2017, 7, 3))
+    everyone.extend(named.values())
+    db.session.flush()
+    for key in ("hr", "trainer", "admin"):
+        db.session.add(RoleGrant(employee_id=named[key].id, role=key))
+    named["everyone"] = everyone
+    return named
+
+
+def pass_course(assignment: Assignment, employee: Employee) -> None:
+    """Complete an assignment through the learner's own steps: read, sign, answer correctly."""
+    enrollment = begin(assignment)
+    for state in module_states(enrollment):
+        complete_module(enrollment, state.module.position)
+    if enrollment.version.attestation_text:
+        sign_attestation(enrollment, employee, employee.full_name, data.DEMO_PASSWORD,
+                         "127.0.0.1", "demo seed")
+    attempt = start_attempt(enrollment, random.Random(assignment.id))
+    form = {}
+    for shown in shown_questions(attempt):
+        form[f"q{shown.index}"] = [str(i) for i, option in enumerate(shown.options)
+                                   if option.correct]
+    submit_attempt(attempt.id, form)
+
+
+def seed_demo(today: date, size: int = 200, seed: int = 2026) -> dict:
+    """Create the demo organisation, its settings and training history (once)."""
+    if db.session.scalar(select(func.count()).select_from(Employee)) > 0:
+        return {"created": False}
+    rng = random.Random(seed)
+    set_org_settings(data.ORG_SETTINGS)
+    people = seed_people(rng, size, hash_password(data.DEMO_PASSWORD), today)
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    missing = {"code-of-conduct", "harassment-prevention", "self-defense-basics"} - set(courses)
+    if missing:
+        raise RuntimeError(f"load the catalog first (flask --app lms content sync); missing: "
+                           f"{', '.join(sorted(missing))}")
+    year = str(today.year)
+    year_end = date(today.year, 12, 31)
+    everyone = people["everyone"]
+    managers = {e.manager_id for e in everyone if e.manager_id}
+    for person in everyone:
+        assign(person.id, courses["code-of-conduct"].id, year, date(today.year, 1, 1), year_end)
+        harassment_due = today + timedelta(days=rng.randint(-20, 45))
+        assign(person.id, courses["harassment-prevention"].id, year,
+               harassment_due - timedelta(days=60), harassment_due)
+        if person.id in managers and "manager-track" in courses:
+            assign(person.id, courses["manager-track"].id, year, date(today.year, 1, 1),
+                   date(today.year, 6, 30) if rng.random() < 0.3 else year_end)
+        if person.id in (people["hr"].id,) and "professional-track" in courses:
+            assign(person.id, courses["professional-track"].id, year, date(today.year, 1, 1),
+                   year_end)
+    employee = people["employee"]
+    self_defense = assign(employee.id, courses["self-defense-basics"].id, year,
+                          today - timedelta(days=120), today - timedelta(days=30))
+    db.session.flush()
+    pass_course(self_defense, employee)
+    # Some colleagues have already finished, as in any real cycle.
+    for person in everyone:
+        if person.id in (employee.id, people["manager"].id) or rng.random() > 0.45:
+            continue
+        assignment = db.session.scalar(select(Assignment).where(
+            Assignment.employee_id == person.id,
+            Assignment.course_id == courses["code-of-conduct"].id))
+        pass_course(assignment, person)
+    db.session.flush()
+    return {"created": True, "employees": len(everyone)}

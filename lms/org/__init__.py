@@ -1,0 +1,1 @@
+"""Organisation settings: the facts that belong to one company (name, hotline, e-mails...)."""

@@ -1,0 +1,1 @@
+"""People and the org tree: employees, departments, locations, roles."""

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db import Base, utcnow
+
+ROLES = ("hr", "trainer", "admin")
+"""Roles that are granted. "employee" is everyone; "manager" is derived from having reports."""
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+    employees: Mapped[list[Employee]] = relationship(back_populates="department")
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+
+    employees: Mapped[list[Employee]] = relationship(back_populates="location")
+
+
+class Employee(Base):
+    __tablename__ = "employees"
+    __table_args__ = (
+        CheckConstraint("manager_id IS NULL OR manager_id <> id", name="not_own_manager"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_number: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL"), index=True
+    )
+    hire_date: Mapped[date | None] = mapped_column(Date)
+    leave_date: Mapped[date | None] = mapped_column(Date)
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    gender: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    department: Mapped[Department | None] = relationship(back_populates="employees")
+    location: Mapped[Location | None] = relationship(back_populates="employees")
+    manager: Mapped[Employee | None] = relationship(
+        back_populates="reports", remote_side="Employee.id"
+    )
+    reports: Mapped[list[Employee]] = relationship(back_populates="manager")
+    role_grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="employee", cascade="all, delete-orphan"
+    )
+
+    # Flask-Login protocol. get_id() returns the server-side session token set at sign-in or
+    # load time, never the primary key, so that a session can be ended on the server.
+    session_token = None
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    @property
+    def roles(self) -> set[str]:
+        return {grant.role for grant in self.role_grants}
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    def __repr__(self) -> str:
+        return f"<Employee {self.employee_number}>"
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    __table_args__ = (CheckConstraint("role IN ('hr', 'trainer', 'admin')", name="known_role"),)
+
+    employee_id: Mapped[int] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    employee: Mapped[Employee] = relationship(back_populates="role_grants")

@@ -1,0 +1,43 @@
+"""Rules about people: names, deactivation, roles."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from lms.auth.services import end_all_sessions
+from lms.db import db
+from lms.people.models import Employee, RoleGrant
+
+
+def normalise_name(name: str) -> str:
+    """A name as compared for signatures: Unicode-normalised, case-folded, spaces collapsed.
+
+    Chinese names are often typed with or without a space between family and given name, so
+    spaces between two CJK characters are dropped.
+    """
+    text = unicodedata.normalize("NFKC", name).casefold()
+    parts = text.split()
+    out = ""
+    for part in parts:
+        if out and not (_is_cjk(out[-1]) and _is_cjk(part[0])):
+            out += " "
+        out += part
+    return out
+
+
+def _is_cjk(char: str) -> bool:
+    code = ord(char)
+    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3134F
+
+
+def deactivate(employee: Employee) -> None:
+    """The employee loses access at once: every session ends; records are kept."""
+    employee.active = False
+    end_all_sessions(employee.id)
+    db.session.flush()
+
+
+def grant_role(employee: Employee, role: str) -> None:
+    if role not in employee.roles:
+        employee.role_grants.append(RoleGrant(role=role))
+        db.session.flush()

@@ -1,0 +1,127 @@
+"""Request plumbing shared by every blueprint: sign-in loading, locale, security headers,
+error pages, the database's engine settings and template helpers."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, g, render_template, request
+from flask_babel import format_date
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from lms.db import db
+from lms.extensions import login_manager
+from lms.markdown import render_markdown
+
+log = logging.getLogger(__name__)
+LOCALES = ("en", "zh_Hans")
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.locale:
+        locale = current_user.locale.replace("-", "_")
+        if locale in LOCALES:
+            return locale
+    return request.accept_languages.best_match(LOCALES) or "en"
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    from lms.auth.services import load_session_user
+
+    return load_session_user(token)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the driver, begin transactions (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers go on while one writer writes; busy_timeout makes a writer wait for the
+    # lock instead of failing with "database is locked".
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    # SQLite cannot upgrade a reading transaction to a writing one while another connection
+    # writes: it fails at once with "database is locked", whatever the busy timeout. Taking the
+    # write lock at BEGIN makes concurrent requests wait their turn instead. PostgreSQL, the
+    # production database, needs none of this.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _security_headers(response):
+    csp = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    response.headers.setdefault("Content-Security-Policy", csp)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure or g.get("production"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # Only if the user was already loaded: this must not touch the database (it also runs for
+    # the 503 page while the database is down).
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(error: HTTPException):
+    code = error.code or 500
+    if code >= 500:
+        log.error("%s on %s %s", code, request.method, request.path,
+                  exc_info=getattr(error, "original_exception", None))
+    known = (400, 403, 404, 405, 413, 429)
+    template = f"errors/{code}.html" if code in known else "errors/500.html"
+    return render_template(template, error=error), code
+
+
+def _database_down(error: Exception):
+    db.session.rollback()
+    log.error("database unavailable: %s", error)
+    return render_template("errors/503.html"), 503
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+            if app.config.get("LMS_SQLITE_BEGIN_IMMEDIATE", True):
+                event.listen(db.engine, "begin", _sqlite_begin)
+
+    @app.before_request
+    def _request_setup():
+        g.production = app.config["LMS_ENV"] == "production"
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(OperationalError, _database_down)
+    app.register_error_handler(DBAPIError, _database_down)
+
+    @app.context_processor
+    def _template_helpers():
+        from lms.org.services import org_settings
+
+        def org():
+            if "org" not in g:
+                g.org = org_settings()
+            return g.org
+
+        return {"org": org, "markdown": lambda text, inline=False: render_markdown(
+            text, org(), inline=inline), "format_date": format_date}
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}

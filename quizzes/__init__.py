@@ -1,0 +1,1 @@
+"""Quizzes: the Markdown quiz format, question types and their graders, attempts."""
