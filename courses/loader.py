@@ -19,6 +19,9 @@ from lms.markdown import unknown_placeholders
 MODULE_FILE = re.compile(r"^(\d{2,})-([a-z0-9][a-z0-9-]*)\.md$")
 LOOKS_LIKE_MODULE = re.compile(r"^\d")
 QUIZ_FILE = re.compile(r"^quiz(-[a-z0-9-]+)?\.md$")
+TRANSLATION_FILE = re.compile(
+    r"^(?P<base>[^.]+)\.(?P<locale>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.md$")
+TRANSLATION_KEYS = {"title", "attestation", "audience", "source_version", "language"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 RECURRENCE = re.compile(r"^(once|annual|every (\d{1,3}) months)$")
 PASS_MARK = re.compile(r"^\s*(\d{1,3})\s*%\s*$")
@@ -73,6 +76,11 @@ class CourseSpec:
     intro: str = ""
     modules: list[ModuleSpec] = field(default_factory=list)
     quizzes: dict[str, str] = field(default_factory=dict)  # relative path -> text
+    files: dict[str, bytes] = field(default_factory=dict)  # every source file, as hashed
+    # locale -> {"title", "intro_md", "attestation_text", "modules": {position: {...}}}
+    translations: dict[str, dict] = field(default_factory=dict)
+    # locale -> (path, text) of quiz.LOCALE.md, parsed and compared by the catalog
+    quiz_translations: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def content_hash(files: dict[str, bytes]) -> str:
@@ -104,7 +112,11 @@ def _decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
     return normalise_newlines(text)
 
 
-def _read_meta(spec: CourseSpec, shown: str, meta: FrontMatter, problems: list[Problem]):
+def _read_meta(spec: CourseSpec, shown: str, meta: FrontMatter, problems: list[Problem],
+               readable: bool = True):
+    """Check and copy the front matter. When it could not all be read (``readable`` is False),
+    keys it lacks are not reported as missing: the YAML problem is the one to fix."""
+
     def fail(key: str, message: str) -> None:
         problems.append(Problem(shown, meta.line(key), 1, message))
 
@@ -113,7 +125,7 @@ def _read_meta(spec: CourseSpec, shown: str, meta: FrontMatter, problems: list[P
             fail(key, f"unknown front matter key {key!r} (known: {', '.join(COURSE_SCHEMA)})")
     for key, (expected, required) in COURSE_SCHEMA.items():
         if key not in meta:
-            if required:
+            if required and readable:
                 problems.append(Problem(shown, 1, 1, f"front matter is missing {key!r}"))
             continue
         value = meta[key]
@@ -184,13 +196,18 @@ def load_course(folder: Path) -> tuple[CourseSpec, list[Problem]]:
     """Load one course folder. Problems carry paths relative to the folder's parent.
 
     Every file is read once: the content hash is over exactly the bytes that were loaded."""
+    return load_course_files(folder.name, _source_files(folder), str(folder))
+
+
+def load_course_files(slug: str, files: dict[str, bytes], path: str = ""
+                      ) -> tuple[CourseSpec, list[Problem]]:
+    """Load a course from its files (relative path -> bytes): a folder on disk, a draft in the
+    editor or an uploaded zip all come through here, so they are checked the same way."""
     problems: list[Problem] = []
-    slug = folder.name
-    spec = CourseSpec(slug=slug, path=str(folder))
+    spec = CourseSpec(slug=slug, path=path, files=dict(files))
     if not SLUG.match(slug):
         problems.append(Problem(slug, 1, 1, "a course folder's name must be lower-case letters, "
                                             "digits and hyphens"))
-    files = _source_files(folder)
     spec.content_hash = content_hash(files)
 
     shown = f"{slug}/course.md"
@@ -202,14 +219,16 @@ def load_course(folder: Path) -> tuple[CourseSpec, list[Problem]]:
         return spec, problems
     meta, intro, _body_line, fm_problems = split_front_matter(shown, text)
     problems.extend(fm_problems)
-    _read_meta(spec, shown, meta, problems)
+    _read_meta(spec, shown, meta, problems, readable=not fm_problems)
     spec.intro = intro.strip()
     _check_placeholders(shown, text, 1, problems)
 
     for name in sorted(files):
         shown = f"{slug}/{name}"
-        if "/" in name or name == "course.md" or not name.endswith(".md") or name.count(".") > 1:
-            continue  # translations (name.zh-Hans.md) are handled with their source file
+        if "/" in name or name == "course.md" or not name.endswith(".md"):
+            continue
+        if name.count(".") > 1:
+            continue  # translations (name.zh-Hans.md) are read after their sources
         module = MODULE_FILE.match(name)
         if module:
             _load_module(spec, files[name], shown, int(module.group(1)), module.group(2),
@@ -232,13 +251,89 @@ def load_course(folder: Path) -> tuple[CourseSpec, list[Problem]]:
     positions = [m.position for m in spec.modules]
     if len(positions) != len(set(positions)):
         problems.append(Problem(f"{slug}/course.md", 1, 1, "two module files share a number"))
-    if not spec.quizzes:
+    if not any(QUIZ_FILE.match(name) for name in files):
         problems.append(Problem(f"{slug}/course.md", 1, 1, "the course has no quiz.md; without "
                                                            "a quiz nobody can complete it"))
     if len(spec.quizzes) > 1:
         problems.append(Problem(f"{slug}/course.md", 1, 1, "only one quiz file per course is "
                                                            "supported for now (quiz.md)"))
+    for name in sorted(files):
+        if "/" not in name and name.count(".") > 1 and name.endswith(".md"):
+            _load_translation(spec, name, files, problems)
     return spec, problems
+
+
+def source_version(data: bytes) -> str:
+    """What a translation's ``source_version`` names: the start of its source file's SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _check_source_version(shown: str, meta, source: bytes, problems: list[Problem]) -> None:
+    stated = meta.get("source_version")
+    current = source_version(source)
+    if stated is None:
+        return
+    if str(stated) != current:
+        problems.append(Problem(shown, meta.lines.get("source_version", 1), 1,
+                                f"source_version {stated} is stale: the source file has changed "
+                                f"since (now {current}); check the translation and update it",
+                                "warning"))
+
+
+def _load_translation(spec: CourseSpec, name: str, files: dict[str, bytes], problems) -> None:
+    """A sibling translation (``01-intro.zh-Hans.md``): same structure as its source; the
+    answer key always comes from the source."""
+    shown = f"{spec.slug}/{name}"
+    match = TRANSLATION_FILE.match(name)
+    if not match:
+        problems.append(Problem(shown, 1, 1, "a translation is named like its source plus a "
+                                             "language tag: 01-intro.zh-Hans.md"))
+        return
+    base, locale = match.group("base"), match.group("locale")
+    source_name = f"{base}.md"
+    if source_name not in files:
+        problems.append(Problem(shown, 1, 1, f"translation of {source_name}, which does not "
+                                             "exist"))
+        return
+    text = _decode(files[name], shown, problems)
+    if text is None:
+        return
+    _check_placeholders(shown, text, 1, problems)
+    meta, body, body_line, fm_problems = split_front_matter(shown, text)
+    problems.extend(fm_problems)
+    for key in meta:
+        if key not in TRANSLATION_KEYS:
+            problems.append(Problem(shown, meta.lines.get(key, 1), 1,
+                                    f"unknown front matter key {key!r} in a translation"))
+    _check_source_version(shown, meta, files[source_name], problems)
+    entry = spec.translations.setdefault(locale, {"modules": {}})
+    if base == "course":
+        for key, field_name in (("title", "title"), ("attestation", "attestation_text")):
+            value = meta.get(key)
+            if value is not None and not isinstance(value, str):
+                problems.append(Problem(shown, meta.lines.get(key, 1), 1,
+                                        f"{key} must be text; put it in double quotes"))
+            elif value:
+                entry[field_name] = value.strip()
+        if spec.attestation and "attestation_text" not in entry:
+            problems.append(Problem(shown, 1, 1, "the source course has an attestation; "
+                                                 "translate it too (attestation: ...), or "
+                                                 "learners sign it in the source language",
+                                    "warning"))
+        entry["intro_md"] = body.strip()
+    elif QUIZ_FILE.match(source_name):
+        spec.quiz_translations[locale] = (shown, text)
+    elif MODULE_FILE.match(source_name):
+        first, _, rest = body.lstrip("\n").partition("\n")
+        title = first[2:].strip()
+        if not first.startswith("# ") or not title:
+            problems.append(Problem(shown, body_line, 1, "a module translation starts with its "
+                                                         "title as '# Title', like its source"))
+            return
+        position = int(MODULE_FILE.match(source_name).group(1))
+        entry["modules"][position] = {"title": title, "body_md": rest.strip()}
+    else:
+        problems.append(Problem(shown, 1, 1, f"{source_name} cannot be translated"))
 
 
 def _load_module(spec, data: bytes, shown: str, position: int, slug: str, problems) -> None:

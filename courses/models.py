@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, utcnow
@@ -49,6 +59,9 @@ class CourseVersion(Base):
     validity_months: Mapped[int] = mapped_column(Integer, default=0)
     attestation_text: Mapped[str | None] = mapped_column(Text)
     intro_md: Mapped[str] = mapped_column(Text, default="")
+    # locale -> {"title", "intro_md", "attestation_text"}; learners see their locale's text
+    # where there is one and the source's otherwise.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
 
@@ -56,11 +69,28 @@ class CourseVersion(Base):
     modules: Mapped[list[Module]] = relationship(
         back_populates="version", order_by="Module.position", cascade="all, delete-orphan"
     )
+    files: Mapped[list[CourseFile]] = relationship(
+        back_populates="version", order_by="CourseFile.path", cascade="all, delete-orphan"
+    )
 
     @property
     def label(self) -> str:
         """How people name this version: its number and the start of its content hash."""
         return f"v{self.number} ({self.content_hash[:12]})"
+
+
+class CourseFile(Base):
+    """A version's source file, byte for byte as hashed: for diffs, downloads and roll-backs."""
+
+    __tablename__ = "course_files"
+    __table_args__ = (UniqueConstraint("version_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_versions.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(300))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    version: Mapped[CourseVersion] = relationship(back_populates="files")
 
 
 class Module(Base):
@@ -73,6 +103,7 @@ class Module(Base):
     slug: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(300))
     body_md: Mapped[str] = mapped_column(Text)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> {title, body_md}
 
     version: Mapped[CourseVersion] = relationship(back_populates="modules")
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from courses.loader import CourseSpec
-from courses.models import Attestation, Course, CourseVersion, Enrollment, Module, ModuleProgress
+from courses.models import (
+    Attestation,
+    Course,
+    CourseFile,
+    CourseVersion,
+    Enrollment,
+    Module,
+    ModuleProgress,
+)
 from courses.signals import enrollment_completed
 from lms.auth.services import verify_password
 from lms.db import db, utcnow
@@ -64,12 +72,21 @@ def publish_version(spec: CourseSpec) -> tuple[CourseVersion, bool]:
         time_limit_minutes=spec.time_limit_minutes, estimated_minutes=spec.estimated_minutes,
         recurrence=spec.recurrence, validity_months=spec.validity_months,
         attestation_text=spec.attestation, intro_md=spec.intro, created_at=now, published_at=now,
-        modules=[Module(position=i, slug=m.slug, title=m.title, body_md=m.body)
+        translations={locale: {k: v for k, v in entry.items() if k != "modules"}
+                      for locale, entry in spec.translations.items()},
+        modules=[Module(position=i, slug=m.slug, title=m.title, body_md=m.body,
+                        translations=_module_translations(spec, m.position))
                  for i, m in enumerate(sorted(spec.modules, key=lambda m: m.position), start=1)],
+        files=[CourseFile(path=path, content=data) for path, data in sorted(spec.files.items())],
     )
     db.session.add(version)
     db.session.flush()
     return version, True
+
+
+def _module_translations(spec: CourseSpec, file_number: int) -> dict:
+    return {locale: entry["modules"][file_number]
+            for locale, entry in spec.translations.items() if file_number in entry["modules"]}
 
 
 def start_enrollment(employee_id: int, version_id: int) -> Enrollment:
@@ -137,9 +154,10 @@ def all_modules_done(enrollment: Enrollment) -> bool:
 
 def sign_attestation(
     enrollment: Enrollment, employee: Employee, typed_name: str, password: str,
-    ip: str | None, user_agent: str | None,
+    ip: str | None, user_agent: str | None, statement: str | None = None,
 ) -> Attestation:
-    """Record an e-signature on the version's attestation, after checking name and password."""
+    """Record an e-signature on the version's attestation, after checking name and password.
+    ``statement`` is the text as shown (a translation); the source text by default."""
     version = enrollment.version
     if not version.attestation_text:
         raise CourseRuleError("This course has no attestation to sign.")
@@ -154,7 +172,7 @@ def sign_attestation(
         raise CourseRuleError("The password is not correct.", "password")
     attestation = Attestation(
         enrollment=enrollment, employee_id=employee.id, course_version_id=version.id,
-        policy_hash=version.content_hash, statement=version.attestation_text,
+        policy_hash=version.content_hash, statement=statement or version.attestation_text,
         typed_name=typed_name.strip(), signed_at=utcnow(), ip_address=(ip or "")[:64] or None,
         user_agent=(user_agent or "")[:512] or None,
     )

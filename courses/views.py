@@ -15,6 +15,7 @@ from courses.services import (
     sign_attestation,
 )
 from lms.db import db
+from lms.i18n import translated
 
 bp = Blueprint("courses", __name__)
 
@@ -76,7 +77,8 @@ def attestation(enrollment_id: int):
     if enrollment.attestation is None and form.validate_on_submit():
         try:
             sign_attestation(enrollment, current_user, form.full_name.data, form.password.data,
-                             request.remote_addr, request.user_agent.string)
+                             request.remote_addr, request.user_agent.string,
+                             translated(version, "attestation_text"))
         except CourseRuleError as exc:
             getattr(form, exc.field or "agree").errors.append(str(exc))
         else:

@@ -32,70 +32,79 @@ def normalise_newlines(text: str) -> str:
     return text.removeprefix(BOM).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _yaml_problem(path: str, first_line: int, exc: BaseException) -> Problem:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = first_line + mark.line if mark else first_line
-    column = mark.column + 1 if mark else 1
-    message = getattr(exc, "problem", None) or str(exc) or type(exc).__name__
-    return Problem(path, line, column, f"front matter is not valid YAML: {message}")
+class _MappingReader:
+    """Reads ``raw`` (the lines between the ``---``) key by key, so that a bad value is reported
+    on its own line and the other keys are still read.
 
+    Positions come from character offsets, not from YAML's own line count: YAML also breaks
+    lines at U+0085, U+2028 and U+2029, which editors (and this module) do not."""
 
-class _Bad(Exception):
-    def __init__(self, problem: Problem):
-        self.problem = problem
+    def __init__(self, path: str, raw: str, first_line: int):
+        self.path, self.raw, self.first_line = path, raw, first_line
 
+    def problem(self, index: int | None, message: str) -> Problem:
+        if index is None:
+            return Problem(self.path, self.first_line, 1, f"front matter is not valid YAML: "
+                                                          f"{message}")
+        index = max(0, min(index, len(self.raw)))
+        line = self.first_line + self.raw.count("\n", 0, index)
+        column = index - (self.raw.rfind("\n", 0, index) + 1) + 1
+        return Problem(self.path, line, column, f"front matter is not valid YAML: {message}")
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: str, first_line: int,
-               hashable: bool = False) -> object:
-    try:
-        value = loader.construct_object(node, deep=True)
-        if hashable:
-            hash(value)
-    except yaml.YAMLError as exc:
-        raise _Bad(_yaml_problem(path, first_line, exc))
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # e.g. ``date: 2025-13-45`` or ``n: !!int x``: YAML's own constructors raise these.
-        where = node.start_mark
-        raise _Bad(Problem(path, first_line + where.line, where.column + 1,
-                           f"front matter is not valid YAML: {exc}"))
-    return value
+    def yaml_problem(self, exc: yaml.YAMLError) -> Problem:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        message = getattr(exc, "problem", None) or str(exc) or type(exc).__name__
+        return self.problem(mark.index if mark else None, message)
 
-
-def _load_mapping(path: str, raw: str, first_line: int) -> tuple[FrontMatter, list[Problem]]:
-    """Read ``raw`` (the lines between the ``---``) key by key, so that a bad value is reported
-    on its own line and the other keys are still read."""
-    data, problems = FrontMatter(), []
-    loader = yaml.SafeLoader(raw)
-    try:
+    def construct(self, loader: yaml.SafeLoader, node: yaml.Node,
+                  hashable: bool = False) -> tuple[object, Problem | None]:
         try:
-            node = loader.get_single_node()
+            value = loader.construct_object(node, deep=True)
+            if hashable:
+                hash(value)
         except yaml.YAMLError as exc:
-            return data, [_yaml_problem(path, first_line, exc)]
-        except RecursionError:
-            return data, [Problem(path, first_line, 1,
-                                  "front matter is not valid YAML: nested too deeply")]
-        if node is None:
-            return data, []
-        if not isinstance(node, yaml.MappingNode):
-            return data, [Problem(path, first_line + node.start_mark.line, 1,
-                                  "front matter must be a list of `key: value` lines")]
-        for key_node, value_node in node.value:
-            line = first_line + key_node.start_mark.line
+            return None, self.yaml_problem(exc)
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # e.g. ``date: 2025-13-45`` or ``n: !!int x``: YAML's constructors raise these.
+            return None, self.problem(node.start_mark.index, str(exc))
+        return value, None
+
+    def read(self) -> tuple[FrontMatter, list[Problem]]:
+        data, problems = FrontMatter(), []
+        try:
+            loader = yaml.SafeLoader(self.raw)  # refuses control characters straight away
+        except yaml.reader.ReaderError as exc:
+            return data, [self.problem(exc.position, f"character #x{exc.character:04x} is not "
+                                                     "allowed")]
+        try:
             try:
-                key = _construct(loader, key_node, path, first_line, hashable=True)
-                value = _construct(loader, value_node, path, first_line)
-            except _Bad as bad:
-                problems.append(bad.problem)
-                continue
-            if key in data:
-                problems.append(Problem(path, line, 1, f"front matter key {key!r} is given twice "
-                                                       f"(first on line {data.line(key)})"))
-                continue
-            data[key] = value
-            data.lines[key] = line
-    finally:
-        loader.dispose()
-    return data, problems
+                node = loader.get_single_node()
+            except yaml.YAMLError as exc:
+                return data, [self.yaml_problem(exc)]
+            except RecursionError:
+                return data, [self.problem(None, "nested too deeply")]
+            if node is None:
+                return data, []
+            if not isinstance(node, yaml.MappingNode):
+                where = self.problem(node.start_mark.index, "")
+                return data, [Problem(self.path, where.line, 1,
+                                      "front matter must be a list of `key: value` lines")]
+            for key_node, value_node in node.value:
+                line = self.problem(key_node.start_mark.index, "").line
+                key, problem = self.construct(loader, key_node, hashable=True)
+                if problem is None:
+                    value, problem = self.construct(loader, value_node)
+                if problem is not None:
+                    problems.append(problem)
+                elif key in data:
+                    problems.append(Problem(self.path, line, 1, f"front matter key {key!r} is "
+                                            f"given twice (first on line {data.line(key)})"))
+                else:
+                    data[key] = value
+                    data.lines[key] = line
+        finally:
+            loader.dispose()
+        return data, problems
 
 
 def split_front_matter(path: str, text: str) -> tuple[FrontMatter, str, int, list[Problem]]:
@@ -110,7 +119,7 @@ def split_front_matter(path: str, text: str) -> tuple[FrontMatter, str, int, lis
         if lines[index].strip() == "---":
             raw = "\n".join(lines[1:index])
             body = "\n".join(lines[index + 1 :])
-            data, problems = _load_mapping(path, raw, first_line=2)
+            data, problems = _MappingReader(path, raw, first_line=2).read()
             return data, body, index + 2, problems
     return FrontMatter(), text, 1, [Problem(path, 1, 1, "front matter starts with --- but never "
                                                         "ends (add a line with --- after it)")]

@@ -36,8 +36,20 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"https", "http", "mailto", "tel"}
 
 
+def _align_attribute(state) -> None:
+    """Table column alignment as ``align="center"`` instead of markdown-it's inline style, which
+    the sanitiser would drop and the pages' Content-Security-Policy would block."""
+    for token in state.tokens:
+        if token.type in ("th_open", "td_open"):
+            style = token.attrGet("style")
+            if style and style.startswith("text-align:"):
+                del token.attrs["style"]
+                token.attrSet("align", style.removeprefix("text-align:"))
+
+
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.core.ruler.push("table_align", _align_attribute)
     # ``![alt](url)`` then reads as "!" and a link, which the URL checks below still apply to.
     return md.enable("table").enable("strikethrough").disable("image")
 

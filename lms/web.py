@@ -4,7 +4,6 @@ error pages, the database's engine settings and template helpers."""
 from __future__ import annotations
 
 import logging
-import secrets
 
 from flask import Flask, g, render_template, request
 from flask_babel import format_date
@@ -15,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.db import db
 from lms.extensions import login_manager
+from lms.i18n import translated, translated_option
 from lms.markdown import render_markdown
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,6 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _request_setup():
         g.production = app.config["LMS_ENV"] == "production"
-        g.csp_nonce = secrets.token_urlsafe(16)
 
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
@@ -120,7 +119,8 @@ def init_app(app: Flask) -> None:
             return g.org
 
         return {"org": org, "markdown": lambda text, inline=False: render_markdown(
-            text, org(), inline=inline), "format_date": format_date}
+            text, org(), inline=inline), "format_date": format_date,
+                "tr": translated, "tr_option": translated_option}
 
     @app.get("/healthz")
     def healthz():

@@ -29,6 +29,9 @@ class Quiz(Base):
     )
     shuffle_questions: Mapped[bool] = mapped_column(Boolean, default=True)
     shuffle_options: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A pass mark in points (quiz front matter ``pass_mark: 8``); when unset, the course
+    # version's percentage applies.
+    pass_mark_points: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     version: Mapped[CourseVersion] = relationship()
     pools: Mapped[list[Pool]] = relationship(
@@ -69,6 +72,9 @@ class Question(Base):
     prompt_md: Mapped[str] = mapped_column(Text, default="")
     explanation_md: Mapped[str] = mapped_column(Text, default="")
     hint_md: Mapped[str] = mapped_column(Text, default="")
+    # locale -> {title, prompt_md, explanation_md, hint_md, options: [{text_md, feedback_md}]}
+    # in option position order. Translations never carry the answer key.
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
 
     quiz: Mapped[Quiz] = relationship(back_populates="questions")
     pool: Mapped[Pool | None] = relationship()

@@ -24,7 +24,7 @@ CALLOUT = re.compile(r"^>\s*\[!(EXPLANATION|HINT)\][ \t]*(.*)$", re.IGNORECASE)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 PASS_MARK = re.compile(r"^\s*(\d{1,3})\s*%\s*$")
 # What the database stores (Numeric(8, 2) points, Numeric(6, 2) weights, String(n) titles).
-POINTS = re.compile(r"^\d{1,6}(?:\.\d{1,2})?$")
+POINTS = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,2})?$")
 MAX_POINTS = Decimal("999999.99")
 QUESTION_TITLE_MAX = 500
 POOL_TITLE_MAX = 300
@@ -91,6 +91,8 @@ class QuizSpec:
     pass_mark_points: Decimal | None = None
     questions: list[QuestionSpec] = field(default_factory=list)
     pools: list[PoolSpec] = field(default_factory=list)
+    # locale -> question id -> translated text (filled from quiz.LOCALE.md by the catalog)
+    translations: dict[str, dict[str, dict]] = field(default_factory=dict)
 
 
 def _attributes(raw: str | None) -> tuple[str | None, dict[str, str], list[str]]:
@@ -120,7 +122,8 @@ def _points(text: str) -> Decimal | None:
 
 
 class _QuizParser:
-    def __init__(self, path: str, text: str):
+    def __init__(self, path: str, text: str, translation: bool = False):
+        self.translation = translation  # the answer key comes from the source: not checked
         self.path = path
         self.text = text
         self.problems: list[Problem] = []
@@ -214,7 +217,7 @@ class _QuizParser:
             self.error(q.line, f"question {q.key!r} has no options (write them as - [x] / - [ ])")
             return
         qtype = QUESTION_TYPES.get(q.type)
-        if qtype is not None:
+        if qtype is not None and not self.translation:
             for message in qtype.check(q.options, correct):
                 self.error(q.line, f"question {q.key!r}: {message}")
         weighted = [o for o in q.options if o.weight is not None]
@@ -291,8 +294,8 @@ class _QuizParser:
             self.error(number, f"the {what} title is {len(title)} characters long; keep it under "
                                f"{longest}")
 
-    def add_option(self, number: int, mark: str, text: str) -> None:
-        q = self.question
+    def take_weight(self, number: int, text: str) -> tuple[str, Decimal | None]:
+        """Split ``text {weight=25%}`` into the text and the weight."""
         weight = None
         match = WEIGHT.search(text)
         if match:
@@ -304,6 +307,11 @@ class _QuizParser:
         if LOOSE_WEIGHT.search(text):
             self.error(number, "write an option's weight as {weight=25%} at the very end of "
                                "the option")
+        return text, weight
+
+    def add_option(self, number: int, mark: str, text: str) -> None:
+        q = self.question
+        text, weight = self.take_weight(number, text)
         if not text.strip():
             self.error(number, "option has no text")
         if self.phase == "prompt":
@@ -369,7 +377,14 @@ class _QuizParser:
                 # A lazy continuation line: Markdown keeps it in the feedback's blockquote.
                 current.feedback = f"{current.feedback}\n{stripped}"
             else:
-                current.text = f"{current.text}\n{stripped}"
+                # The option's text goes on; its weight may end the last line.
+                text, weight = self.take_weight(number, stripped)
+                if weight is not None and current.weight is not None:
+                    self.error(number, "an option has one {weight=N%}, at the end of its text")
+                elif weight is not None:
+                    current.weight = weight
+                if text.strip():
+                    current.text = f"{current.text}\n{text.strip()}"
             return
         if stripped.startswith(">"):
             self.error(number, "a blockquote after the options must start with > [!EXPLANATION] "
@@ -394,7 +409,9 @@ class _QuizParser:
         self.finish_question()
         self.check_pools()
         if not self.spec.questions:
-            self.error(offset, "the quiz has no questions (start one with ## Title {#id})")
+            last_line = self.text.count("\n") + 1
+            self.error(min(offset, last_line), "the quiz has no questions (start one with "
+                                               "## Title {#id})")
         return self.spec
 
     def check_pools(self) -> None:
@@ -407,8 +424,10 @@ class _QuizParser:
                                       "questions")
 
 
-def parse_quiz(path: str, text: str) -> tuple[QuizSpec, list[Problem]]:
-    """Parse quiz Markdown. Returns the quiz and every problem (errors and warnings)."""
-    parser = _QuizParser(path, normalise_newlines(text))
+def parse_quiz(path: str, text: str, *, translation: bool = False
+               ) -> tuple[QuizSpec, list[Problem]]:
+    """Parse quiz Markdown. Returns the quiz and every problem (errors and warnings).
+    ``translation``: a translated quiz, whose [x] marks are not checked (the source's count)."""
+    parser = _QuizParser(path, normalise_newlines(text), translation)
     spec = parser.parse()
     return spec, parser.problems

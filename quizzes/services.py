@@ -31,7 +31,7 @@ def store_quiz(version: CourseVersion, spec: QuizSpec) -> Quiz:
     if spec.pass_mark_percent is not None:
         version.pass_mark_percent = spec.pass_mark_percent
     quiz = Quiz(version_id=version.id, shuffle_questions=spec.shuffle_questions,
-                shuffle_options=spec.shuffle_options)
+                shuffle_options=spec.shuffle_options, pass_mark_points=spec.pass_mark_points)
     pools = {p.key: Pool(key=p.key, title=p.title, pick=p.pick, position=i)
              for i, p in enumerate(spec.pools, start=1)}
     quiz.pools = list(pools.values())
@@ -39,6 +39,8 @@ def store_quiz(version: CourseVersion, spec: QuizSpec) -> Quiz:
         Question(
             key=q.key, position=i, type=q.type, scoring=q.scoring, points=q.points, title=q.title,
             prompt_md=q.prompt, explanation_md=q.explanation, hint_md=q.hint,
+            translations={locale: texts[q.key] for locale, texts in spec.translations.items()
+                          if q.key in texts},
             pool=pools.get(q.pool) if q.pool else None,
             options=[Option(position=j, text_md=o.text, correct=o.correct, weight=o.weight,
                             feedback_md=o.feedback) for j, o in enumerate(q.options, start=1)],
@@ -209,7 +211,10 @@ def submit_attempt(attempt_id: int, form: dict[str, list[str]]) -> tuple[QuizAtt
         answers = {}  # the time ran out: answers sent afterwards do not count
     results, earned, maximum = grade(attempt, answers)
     percent = int((earned * 100 / maximum).to_integral_value(ROUND_HALF_UP)) if maximum else 0
-    passed = percent >= attempt.enrollment.version.pass_mark_percent
+    if attempt.quiz.pass_mark_points is not None:
+        passed = earned >= attempt.quiz.pass_mark_points
+    else:
+        passed = percent >= attempt.enrollment.version.pass_mark_percent
     # The status check in the UPDATE makes grading happen exactly once, whichever of several
     # concurrent requests gets here first; the others see rowcount 0 and read its result.
     won = db.session.execute(

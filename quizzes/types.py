@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Protocol
 
 SCORINGS = ("all-or-nothing", "partial")
@@ -92,13 +93,14 @@ class MultipleChoice:
             return Grade(ONE, True)
         if scoring != "partial" or not chosen or not right:
             return Grade(ZERO, False)
-        share = Decimal(100) / len(right)
+        # Exact arithmetic, one rounding at the end: 2 of 3 is 0.666...67, not 0.666...66.
+        share = Fraction(100, len(right))
         total = sum(
-            (options[i].weight if options[i].weight is not None
+            (Fraction(options[i].weight) if options[i].weight is not None
              else share if options[i].correct else -share)
             for i in chosen
-        )
-        return Grade(_clamp(total / 100), False)
+        ) / 100
+        return Grade(_clamp(Decimal(total.numerator) / Decimal(total.denominator)), False)
 
 
 QUESTION_TYPES = {qtype.name: qtype for qtype in (SingleChoice(), MultipleChoice(), TrueFalse())}

@@ -40,3 +40,57 @@ def sync_command(path: str | None) -> None:
             click.echo(f"  {problem}", err=True)
     if report.failed:
         sys.exit(1)
+
+
+@content_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "source", required=True, type=click.Choice(["gift", "aiken", "md"]),
+              help="What FILE is: Moodle GIFT, Moodle Aiken, or our quiz Markdown.")
+@click.option("--to", "target", default="md", show_default=True,
+              type=click.Choice(["md", "gift"]), help="What to write: quiz Markdown or GIFT.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="The file to write.")
+def import_command(file: str, source: str, target: str, output: str) -> None:
+    """Convert the quiz in FILE: GIFT or Aiken into quiz Markdown, or any of them into GIFT.
+
+    Problems are printed as file:line:column: severity: message. A question that cannot be
+    converted is reported and left out, and the others are still written. Exits with status 1
+    if there was any error. docs/authoring.md ("Importing from Moodle") explains the mapping."""
+    import sys
+    from pathlib import Path
+
+    from quizzes.aiken import import_aiken_bytes
+    from quizzes.gift import decode_utf8, export_gift, gift_losses, import_gift_bytes
+    from quizzes.parser import QuizSpec, parse_quiz
+    from quizzes.writer import write_quiz
+
+    data = Path(file).read_bytes()
+    if source == "gift":
+        spec, problems = import_gift_bytes(file, data)
+    elif source == "aiken":
+        spec, problems = import_aiken_bytes(file, data)
+    else:
+        text, problems = decode_utf8(file, data)
+        spec = QuizSpec()
+        if text is not None:
+            spec, problems = parse_quiz(file, text)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    errors = sum(1 for problem in problems if problem.severity == "error")
+    if not spec.questions:
+        click.echo(f"nothing written to {output}: no question could be converted", err=True)
+        sys.exit(1)
+    if target == "gift":
+        for line, message in gift_losses(spec):
+            click.echo(f"{file}:{line}:1: warning: {message}", err=True)
+        written = export_gift(spec)
+    else:
+        written = write_quiz(spec)
+    Path(output).write_text(written, encoding="utf-8")
+    count = len(spec.questions)
+    click.echo(f"wrote {count} question{'' if count == 1 else 's'} to {output}")
+    if errors:
+        what = ("fix them in the quiz; it was converted as it is" if source == "md"
+                else "what they name was not converted")
+        click.echo(f"{errors} error{'' if errors == 1 else 's'} (above): {what}", err=True)
+        sys.exit(1)

@@ -13,6 +13,7 @@ from lms.content import Problem
 from lms.db import db
 from quizzes.parser import QuizSpec, parse_quiz
 from quizzes.services import store_quiz
+from quizzes.translations import attach_translations
 
 
 @dataclass
@@ -30,6 +31,8 @@ def check_course(folder: Path) -> tuple[CourseSpec, QuizSpec | None, list[Proble
     for path, text in spec.quizzes.items():
         quiz, quiz_problems = parse_quiz(path, text)
         problems.extend(quiz_problems)
+    if quiz is not None:
+        problems.extend(attach_translations(quiz, spec.quiz_translations))
     return spec, quiz, problems
 
 

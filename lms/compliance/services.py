@@ -13,6 +13,7 @@ from courses.services import published_version, start_enrollment
 from courses.signals import enrollment_completed
 from lms.compliance.models import Assignment
 from lms.db import db
+from lms.i18n import translated
 from quizzes.models import Quiz
 
 
@@ -96,7 +97,7 @@ def display_status(status: str, due_on: date, today: date, enrollment_status: st
     return "in_progress" if status == "in_progress" else "not_started"
 
 
-def training_rows(employee_id: int, today: date) -> list[TrainingRow]:
+def training_rows(employee_id: int, today: date, locale: str = "en") -> list[TrainingRow]:
     """Every assignment of a person with status and progress, in one query: overdue first,
     then by due date, completed last."""
     # The version shown: the one being taken, else the currently published one.
@@ -134,7 +135,7 @@ def training_rows(employee_id: int, today: date) -> list[TrainingRow]:
         steps_done = steps_total if status == "completed" else (done or 0) + (
             1 if attest and signs else 0)
         result.append(TrainingRow(
-            assignment.id, version.title, assignment.cycle, assignment.due_on, status,
+            assignment.id, translated(version, "title", locale), assignment.cycle, assignment.due_on, status,
             steps_done, steps_total, assignment.completed_at, code, assignment.enrollment_id,
             version.estimated_minutes,
         ))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from certificates.models import Certificate
 from courses.access import own_enrollment
@@ -11,6 +12,7 @@ from lms.clock import today
 from lms.compliance.models import Assignment
 from lms.compliance.services import AssignmentError, begin, training_rows
 from lms.db import db
+from lms.i18n import content_locale
 from quizzes.services import attempts_left, best_attempt, open_attempt, quiz_for_version
 
 bp = Blueprint("training", __name__)
@@ -25,7 +27,7 @@ def my_training_page():
 @bp.get("/training")
 @login_required
 def my_training():
-    rows = training_rows(current_user.id, today())
+    rows = training_rows(current_user.id, today(), content_locale())
     return render_template("training/my_training.html", rows=rows, form=FlaskForm())
 
 
@@ -53,7 +55,8 @@ def course_home(enrollment_id: int):
     enrollment = own_enrollment(enrollment_id)
     states = module_states(enrollment)
     quiz = quiz_for_version(enrollment.course_version_id)
-    certificate = db.session.query(Certificate).filter_by(enrollment_id=enrollment.id).first()
+    certificate = db.session.scalar(
+        select(Certificate).where(Certificate.enrollment_id == enrollment.id))
     return render_template(
         "training/course_home.html", enrollment=enrollment, version=enrollment.version,
         states=states, resume=resume_position(states), quiz=quiz,

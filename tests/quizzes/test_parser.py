@@ -490,6 +490,21 @@ def test_misspelt_weights_are_not_left_in_the_text(written):
         6, "write an option's weight as {weight=25%} at the very end of the option")
 
 
+def test_weight_at_the_end_of_a_multi_line_option():
+    spec, problems = parse(simple("## T {#q1 type=multiple scoring=partial}", options=(
+        "- [x] Offer soft drinks\n  and tea {weight=60%}\n  > Yes.\n- [x] B\n- [ ] C\n")))
+    assert problems == []
+    option = spec.questions[0].options[0]
+    assert (option.text, option.weight, option.feedback) == (
+        "Offer soft drinks\nand tea", Decimal(60), "Yes.")
+
+
+def test_an_option_has_one_weight():
+    assert only_error(simple("## T {#q1 type=multiple scoring=partial}", options=(
+        "- [x] A {weight=10%}\n  more {weight=20%}\n- [ ] B\n"))) == (
+        6, "an option has one {weight=N%}, at the end of its text")
+
+
 def test_weights_on_an_all_or_nothing_question_are_a_warning():
     _, problems = parse(simple("## T {#q1 type=multiple}",
                                options="- [x] A {weight=50%}\n- [x] B\n- [ ] C\n"))
@@ -600,6 +615,8 @@ def test_duplicate_front_matter_key():
     ("n: !!int twelve", 2, 4, "invalid literal for int()"),
     ("x: !!python/object/apply:os.system ['true']", 2, 4, "could not determine a constructor"),
     ("a: b\n" + "[" * 2000, 3, 1, ""),
+    ("a: " + "[" * 600 + "]" * 600, 2, 1, ""),  # too deeply nested: recursion
+    ("title: a\x01b", 2, 9, "character #x0001 is not allowed"),
 ])
 def test_yaml_errors_are_reported_with_their_line(front, line, column, fragment):
     found = errors(f"---\n{front}\n---\n" + simple())

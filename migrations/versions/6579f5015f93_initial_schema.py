@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: acad9b532cb1
+Revision ID: 6579f5015f93
 Revises: 
-Create Date: 2026-11-21 05:36:10.756363
+Create Date: 2026-11-21 06:04:14.926148
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'acad9b532cb1'
+revision = '6579f5015f93'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -61,6 +61,7 @@ def upgrade():
     sa.Column('validity_months', sa.Integer(), nullable=False),
     sa.Column('attestation_text', sa.Text(), nullable=True),
     sa.Column('intro_md', sa.Text(), nullable=False),
+    sa.Column('translations', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('draft', 'published', 'retired')", name=op.f('ck_course_versions_status')),
@@ -121,6 +122,28 @@ def upgrade():
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auth_sessions_employee_id'), ['employee_id'], unique=False)
 
+    op.create_table('course_drafts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('slug', sa.String(length=100), nullable=False),
+    sa.Column('base_version_id', sa.Integer(), nullable=True),
+    sa.Column('files', sa.JSON(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['base_version_id'], ['course_versions.id'], name=op.f('fk_course_drafts_base_version_id_course_versions')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['employees.id'], name=op.f('fk_course_drafts_updated_by_id_employees')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_course_drafts')),
+    sa.UniqueConstraint('slug', name=op.f('uq_course_drafts_slug'))
+    )
+    op.create_table('course_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('path', sa.String(length=300), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['version_id'], ['course_versions.id'], name=op.f('fk_course_files_version_id_course_versions'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_course_files')),
+    sa.UniqueConstraint('version_id', 'path', name=op.f('uq_course_files_version_id_path'))
+    )
     op.create_table('course_modules',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
@@ -128,6 +151,7 @@ def upgrade():
     sa.Column('slug', sa.String(length=200), nullable=False),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('body_md', sa.Text(), nullable=False),
+    sa.Column('translations', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['version_id'], ['course_versions.id'], name=op.f('fk_course_modules_version_id_course_versions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course_modules')),
     sa.UniqueConstraint('version_id', 'position', name=op.f('uq_course_modules_version_id_position'))
@@ -149,11 +173,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_enrollments_course_version_id'), ['course_version_id'], unique=False)
         batch_op.create_index('ix_enrollments_employee_version', ['employee_id', 'course_version_id'], unique=False)
 
+    op.create_table('media_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['employees.id'], name=op.f('fk_media_files_uploaded_by_id_employees')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_media_files')),
+    sa.UniqueConstraint('sha256', name=op.f('uq_media_files_sha256'))
+    )
     op.create_table('quizzes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
     sa.Column('shuffle_questions', sa.Boolean(), nullable=False),
     sa.Column('shuffle_options', sa.Boolean(), nullable=False),
+    sa.Column('pass_mark_points', sa.Numeric(precision=10, scale=2), nullable=True),
     sa.ForeignKeyConstraint(['version_id'], ['course_versions.id'], name=op.f('fk_quizzes_version_id_course_versions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quizzes')),
     sa.UniqueConstraint('version_id', name=op.f('uq_quizzes_version_id'))
@@ -299,6 +337,7 @@ def upgrade():
     sa.Column('prompt_md', sa.Text(), nullable=False),
     sa.Column('explanation_md', sa.Text(), nullable=False),
     sa.Column('hint_md', sa.Text(), nullable=False),
+    sa.Column('translations', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['pool_id'], ['quiz_pools.id'], name=op.f('fk_quiz_questions_pool_id_quiz_pools'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['quiz_id'], ['quizzes.id'], name=op.f('fk_quiz_questions_quiz_id_quizzes'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_quiz_questions')),
@@ -346,12 +385,15 @@ def downgrade():
     op.drop_table('assignments')
     op.drop_table('role_grants')
     op.drop_table('quizzes')
+    op.drop_table('media_files')
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
         batch_op.drop_index('ix_enrollments_employee_version')
         batch_op.drop_index(batch_op.f('ix_enrollments_course_version_id'))
 
     op.drop_table('enrollments')
     op.drop_table('course_modules')
+    op.drop_table('course_files')
+    op.drop_table('course_drafts')
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_employee_id'))
 
