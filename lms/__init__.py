@@ -47,17 +47,28 @@ def _register_blueprints(app: Flask) -> None:
     from certificates.views import bp as certificates_bp
     from courses.views import bp as courses_bp
     from lms.auth.views import bp as auth_bp
+    from lms.catalog.views import bp as content_bp
+    from lms.catalog.views import media_bp
     from lms.compliance.views import bp as training_bp
     from lms.org.views import bp as org_bp
+    from lms.scheduler.views import bp as scheduler_bp
     from quizzes.views import bp as quizzes_bp
 
-    for blueprint in (auth_bp, training_bp, courses_bp, quizzes_bp, certificates_bp, org_bp):
+    for blueprint in (auth_bp, training_bp, courses_bp, quizzes_bp, certificates_bp, org_bp,
+                      content_bp, media_bp, scheduler_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
+    from bench.cli import bench_cli
     from lms.catalog.cli import content_cli
     from lms.demo.cli import demo_cli
+    from lms.notifications.cli import outbox_cli
+    from lms.scheduler.cli import jobs_cli, scheduler_cli
 
+    app.cli.add_command(bench_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(scheduler_cli)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
@@ -83,6 +85,49 @@ def _database_url(env: dict, instance_path: Path) -> str:
     return raw
 
 
+def _no_line_breaks(name: str, value: str) -> str:
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ConfigError(f"{name} must be one line (no line breaks)")
+    return value
+
+
+def _smtp(env: dict, lms_env: str, base_url: str) -> dict:
+    """Outgoing mail: where the outbox worker sends, and the From address."""
+    host = _no_line_breaks("LMS_SMTP_HOST", env.get("LMS_SMTP_HOST", "").strip() or "localhost")
+    if any(ch.isspace() for ch in host) or "/" in host:
+        raise ConfigError(f"LMS_SMTP_HOST must be a host name or address, got {host!r}")
+    port = _int(env, "LMS_SMTP_PORT", 25, minimum=1)
+    if port > 65535:
+        raise ConfigError(f"LMS_SMTP_PORT must be at most 65535, got {port}")
+    user = _no_line_breaks("LMS_SMTP_USER", env.get("LMS_SMTP_USER", ""))
+    password = _no_line_breaks("LMS_SMTP_PASSWORD", env.get("LMS_SMTP_PASSWORD", ""))
+    if bool(user) != bool(password):
+        raise ConfigError("LMS_SMTP_USER and LMS_SMTP_PASSWORD must be set together (or neither)")
+    starttls = _bool(env, "LMS_SMTP_STARTTLS", False)
+    if user and not starttls and lms_env == "production":
+        raise ConfigError(
+            "LMS_SMTP_STARTTLS is off while LMS_SMTP_USER is set: production refuses to send the "
+            "SMTP password unencrypted. Set LMS_SMTP_STARTTLS=1.")
+    mail_from = _no_line_breaks("LMS_MAIL_FROM", env.get("LMS_MAIL_FROM", "").strip())
+    if not mail_from:
+        # By default, a no-reply address at the public host name.
+        domain = urlsplit(base_url).hostname if base_url else None
+        mail_from = f"Guardrail <no-reply@{domain or 'localhost'}>"
+    _name, address = parseaddr(mail_from)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise ConfigError(f"LMS_MAIL_FROM is not an e-mail address: {mail_from!r} "
+                          "(expected e.g. Guardrail <training@example.com>)")
+    return {
+        "LMS_SMTP_HOST": host,
+        "LMS_SMTP_PORT": port,
+        "LMS_SMTP_USER": user,
+        "LMS_SMTP_PASSWORD": password,
+        "LMS_SMTP_STARTTLS": starttls,
+        "LMS_SMTP_TIMEOUT": _int(env, "LMS_SMTP_TIMEOUT", 30, minimum=1),
+        "LMS_MAIL_FROM": mail_from,
+    }
+
+
 def load_config(env: dict | None = None, instance_path: Path | None = None) -> dict:
     """Read every LMS_* setting, check it, and return a Flask config mapping."""
     env = dict(os.environ if env is None else env)
@@ -131,4 +176,5 @@ def load_config(env: dict | None = None, instance_path: Path | None = None) -> d
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        **_smtp(env, lms_env, base_url),
     }

@@ -23,12 +23,15 @@ SHOWN_UP_TO = re.compile(r"\{\{[^\n]*?(?:\}\}|$)", re.MULTILINE)
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
     "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s", "strong", "sub",
-    "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "sup", "table", "tbody", "td", "th", "thead", "tr", "ul", "img",
 }
-# No images: course content has none (docs/authoring.md), and an <img> would make every
-# learner's browser, and the PDF renderer, fetch whatever address an author wrote.
+# Images only from the app's own media store (uploaded, type-checked, content-addressed): any
+# other address would make every learner's browser, and the PDF renderer, fetch whatever an
+# author wrote. Another image becomes its alt text; the sanitiser drops any other src too.
+MEDIA_SRC = re.compile(r"/media/[0-9a-f]{64}\.(?:png|jpg|gif|webp)")
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
     "th": {"align"},
     "td": {"align"},
     "ol": {"start"},
@@ -47,14 +50,36 @@ def _align_attribute(state) -> None:
                 token.attrSet("align", style.removeprefix("text-align:"))
 
 
+def is_media_src(src: str) -> bool:
+    """True for the address of an image in the media store: ``/media/<sha256>.<ext>``."""
+    return MEDIA_SRC.fullmatch(src) is not None
+
+
+def _media_images_only(state) -> None:
+    """An image whose address is not in the media store is shown as its alt text."""
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "image" and not is_media_src(child.attrGet("src") or ""):
+                alt = "".join(t.content for t in child.children or () if t.type == "text")
+                child.type, child.tag, child.attrs, child.children = "text", "", {}, None
+                child.content = alt
+
+
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.core.ruler.push("table_align", _align_attribute)
-    # ``![alt](url)`` then reads as "!" and a link, which the URL checks below still apply to.
-    return md.enable("table").enable("strikethrough").disable("image")
+    md.core.ruler.push("media_images_only", _media_images_only)
+    return md.enable("table").enable("strikethrough")
+
+
+def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
+    if element == "img" and attribute == "src" and not is_media_src(value):
+        return None
+    return value
 
 
 _md = _parser()
+_scanner = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
 
 
 def unknown_placeholders(text: str) -> list[tuple[int, int, str]]:
@@ -77,6 +102,22 @@ def unknown_placeholders(text: str) -> list[tuple[int, int, str]]:
     return problems
 
 
+def foreign_images(text: str) -> list[tuple[int, str]]:
+    """(line, address) of every image whose address is not in the media store: learners would
+    see only its alt text."""
+    lines = text.split("\n")
+    found = []
+    for token in _scanner.parse(text):
+        for child in token.children or ():
+            src = str(child.attrGet("src") or "")
+            if child.type != "image" or is_media_src(src):
+                continue
+            first, last = token.map or (0, 1)
+            line = next((i for i in range(first, last) if src in lines[i]), first) + 1
+            found.append((line, src))
+    return found
+
+
 def substitute(text: str, org: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: org.get(m.group(1), m.group(0)), text)
 
@@ -86,6 +127,7 @@ def sanitize_html(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_attribute_filter,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,

@@ -78,7 +78,8 @@ class _AikenImporter:
             self.problems.append(Problem(
                 self.path, self.spec.questions[0].line, 1,
                 f"Aiken has no feedback: none of the {len(self.spec.questions)} questions has an "
-                "explanation yet; write a > [!EXPLANATION] block for each before loading the quiz",
+                "explanation yet; write a > [!EXPLANATION] block for each (learners see none until "
+                "you do)",
                 "warning"))
         elif not any(p.severity == "error" for p in self.problems):
             self.problems.append(Problem(self.path, 1, 1, "the file has no questions to import"))

@@ -19,7 +19,7 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
@@ -60,19 +60,14 @@ def decode_utf8(path: str, data: bytes) -> tuple[str | None, list[Problem]]:
 
 # -- Markdown from the other text formats ------------------------------------------------------
 
-# The same settings as the renderer (lms.markdown), to check that a text shows as itself.
+# The renderer's settings (lms.markdown), to check that a text shows as itself.
 _md = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
-_md.disable("image")
 
 INLINE_SPECIAL = set("\\`*[]<{}|~")
 ENTITY = re.compile(r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};)")
 WEIGHT_AHEAD = re.compile(r"\s*weight\b", re.IGNORECASE)
-LINE_START = [
-    (re.compile(r"^#{1,6}(?:\s|$)"), 0),  # ATX heading
-    (re.compile(r"^[>+-]"), 0),  # blockquote, list item, setext underline, thematic break
-    (re.compile(r"^=+\s*$"), 0),  # setext underline
-    (re.compile(r"^\d{1,9}[.)](?:\s|$)"), None),  # ordered list item: escape the . or )
-]
+BLOCK_START = re.compile(r"^(?:#{1,6}(?:\s|$)|[>+-]|=+\s*$)")  # heading, quote, list, rule
+ORDERED_ITEM = re.compile(r"^[0-9]{1,9}(?=[.)](?:\s|$))")
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 HTML_LIKE = re.compile(HTML_TAG.pattern + "|" + ENTITY.pattern)
 LINK_SCHEMES = {"http", "https", "mailto", "tel"}
@@ -98,13 +93,11 @@ def escape_inline(text: str) -> str:
 
 def escape_line_start(line: str) -> str:
     """Escape what Markdown reads as a block at the start of a line (a heading, a list...)."""
-    for pattern, _ in LINE_START[:3]:
-        if pattern.match(line):
-            return "\\" + line
-    match = LINE_START[3][0].match(line)
-    if match:
-        digits = len(match.group(0).rstrip()) - 1
-        return f"{line[:digits]}\\{line[digits:]}"
+    if BLOCK_START.match(line):
+        return "\\" + line
+    item = ORDERED_ITEM.match(line)
+    if item:
+        return f"{line[: item.end()]}\\{line[item.end():]}"
     return line
 
 
@@ -168,8 +161,9 @@ class _HtmlToMarkdown(HTMLParser):
              "h6": "**"}
     CODE = {"code", "tt", "kbd", "samp"}
 
-    def __init__(self) -> None:
+    def __init__(self, marks: bool = True) -> None:
         super().__init__(convert_charrefs=True)
+        self.marks = marks  # write bold, italic and strike-through
         self.out: list[str] = []
         self.notes: list[str] = []
         self.skipping: list[str] = []
@@ -267,7 +261,7 @@ class _HtmlToMarkdown(HTMLParser):
         elif tag == "img":
             alt = " ".join(values.get("alt", "").split())
             self.notes.append(f"an image ({values.get('src', '')[:80] or 'no address'}) was left "
-                              "out: our quizzes show no images")
+                              "out (a GIFT file does not carry Moodle's image files)")
             self.text(f"(image: {alt})" if alt else "(image)")
         elif tag == "a":
             self._close_link()
@@ -279,7 +273,7 @@ class _HtmlToMarkdown(HTMLParser):
             self.space = True
         elif tag in self.BLOCK:
             self.block()
-        if tag in self.MARKS and self.pre is None and self.code is None:
+        if self.marks and tag in self.MARKS and self.pre is None and self.code is None:
             self.pending.append(self.MARKS[tag])
 
     def _list_item(self) -> None:
@@ -316,7 +310,7 @@ class _HtmlToMarkdown(HTMLParser):
             self._write_code()
         elif self.pre is not None or self.code is not None:
             return
-        elif tag in self.MARKS:
+        elif self.marks and tag in self.MARKS:
             mark = self.MARKS[tag]
             if mark in self.pending:
                 self.pending.remove(mark)
@@ -340,18 +334,29 @@ class _HtmlToMarkdown(HTMLParser):
             self.block()
 
     def _write_pre(self) -> None:
-        lines = "".join(self.pre).strip("\n").split("\n")
+        lines = [line.rstrip() for line in "".join(self.pre).strip("\n").split("\n")]
         self.pre = None
-        if any(line.strip() for line in lines):
-            self.block()
-            self.out.append("\n".join(f"    {line}".rstrip() for line in lines))
-            self.out.append("\n\n")
-            self.line_start, self.space = True, False
+        if not any(lines):
+            return
+        starts = {line.lstrip()[:3] for line in lines}
+        fence = next((f for f in ("```", "~~~") if f not in starts), None)
+        if fence is None or "{{" in "".join(lines):  # no safe code block: keep it as text
+            for line in lines:
+                self.text(line)
+                self.hard_break()
+            return
+        self.block()
+        self.out.append("\n".join([fence, *lines, fence]))
+        self.out.append("\n\n")
+        self.line_start, self.space = True, False
 
     def _write_code(self) -> None:
         code = " ".join("".join(self.code).split())
         self.code = None
         if not code:
+            return
+        if "{{" in code:  # would read as a company-fact placeholder: keep it as text
+            self.text(code)
             return
         fence = "`" * (max((len(run) for run in re.findall(r"`+", code)), default=0) + 1)
         padded = f" {code} " if code.startswith("`") or code.endswith("`") else code
@@ -382,16 +387,42 @@ class _HtmlToMarkdown(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", text).strip().removesuffix("\\").rstrip()
 
 
+def markdown_text(markdown: str) -> str:
+    """The text Markdown shows, on one line (for titles and comparisons)."""
+    parts = []
+    for token in _md.parse(markdown):
+        if token.type in ("code_block", "fence"):
+            parts.append(token.content)
+        for child in token.children or []:
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type == "image":
+                parts.extend(t.content for t in child.children or [])
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+        parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
+def _visible(markdown: str) -> str:
+    return "".join(markdown_text(markdown).split())
+
+
 def html_markdown(html: str) -> tuple[str, list[str]]:
-    """Markdown for an HTML text, and notes on what was left out."""
-    converter = _HtmlToMarkdown()
-    try:
-        converter.feed(html)
-        converter.close()
-    except (AssertionError, ValueError, IndexError):  # malformed markup the parser gives up on
-        return literal_markdown(re.sub(r"<[^>]*>", " ", html)), ["the HTML could not be read; "
-                                                                 "its tags were removed"]
-    return converter.markdown(), converter.notes
+    """Markdown for an HTML text, and notes on what was left out. Where bold or italic would
+    show as stray asterisks (Markdown cannot put them everywhere HTML can), they are left out."""
+    results = []
+    for marks in (True, False):
+        converter = _HtmlToMarkdown(marks)
+        try:
+            converter.feed(html)
+            converter.close()
+        except (AssertionError, ValueError, IndexError):  # markup the parser gives up on
+            return literal_markdown(re.sub(r"<[^>]*>", " ", html)), [
+                "the HTML could not be read; its tags were removed"]
+        results.append((converter.markdown(), converter.notes))
+    rich, plain = results
+    return rich if _visible(rich[0]) == _visible(plain[0]) else plain
 
 
 class _HtmlText(HTMLParser):
@@ -651,7 +682,7 @@ class _GiftImporter:
         if opening < 0 and closing < 0:
             return self.unsupported(start, "description", title, span)
         if opening < 0 or closing < 0 or closing < opening:
-            where = span.at[closing if opening < 0 or closing < opening else opening]
+            where = span.at[opening if closing < 0 else closing]
             self.report(where, "the answers must be between { and } (write \\{ and \\} for "
                                "braces in the text); question not imported")
             raise _Skip
@@ -685,8 +716,8 @@ class _GiftImporter:
         q.key = self.key(start, comments, q.title)
         if not q.explanation:
             self.report(start, f"question {q.key!r} has no general feedback (####) to use as its "
-                               "explanation: write a > [!EXPLANATION] block for it before "
-                               "loading the quiz", "warning")
+                               "explanation: write a > [!EXPLANATION] block for it (learners "
+                               "see none until you do)", "warning")
         return q
 
     def kind(self, answers: str) -> str:
@@ -735,7 +766,7 @@ class _GiftImporter:
             markdown, notes = html_markdown(text)
             plain = html_text(text)
         elif fmt == "markdown":
-            markdown, plain = text, text
+            markdown, plain = text, markdown_text(text)
             if HTML_TAG.search(text):
                 notes.append("HTML inside [markdown] text is shown as text, not as formatting")
         else:
@@ -854,7 +885,7 @@ class _GiftImporter:
         q.options = [option for _, option in pieces]
 
     def weight(self, piece: _Answer, value: Decimal) -> Decimal:
-        rounded = value.quantize(TWO_PLACES, rounding=ROUND_HALF_EVEN)
+        rounded = value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
         if rounded != value:
             self.report(piece.span.offset, f"the weight {number_text(value)}% was rounded to "
                                            f"{number_text(rounded)}% (weights keep two "

@@ -224,9 +224,9 @@ class _QuizParser:
         if weighted and q.type == "multiple" and q.scoring != "partial":
             self.error(weighted[0].line, f"question {q.key!r}: option weights only count with "
                                          "scoring=partial", severity="warning")
-        if not q.explanation:
-            self.error(q.line, f"question {q.key!r} has no [!EXPLANATION] block (every question "
-                               "needs one: it teaches the rule after the attempt)")
+        if not q.explanation and not self.translation:
+            self.error(q.line, f"question {q.key!r} has no [!EXPLANATION] block; add one: it "
+                               "teaches the rule after the attempt", severity="warning")
 
     def start_pool(self, number: int, title: str, raw: str | None) -> None:
         ident, attrs, bad = _attributes(raw)

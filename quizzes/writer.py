@@ -83,12 +83,12 @@ def _fit_option(text: str) -> str:
     lines = [line for line in lines if line]  # an empty line would end the option's text
     if not lines:
         return ""
-    # "{weight=...}" in the first line is read as the option's weight: write "{" as an entity
+    # "{weight=...}" in any line is read as the option's weight: write "{" as an entity
     # (dropping the backslash of an escaped "\{", which the entity replaces).
-    first = WEIGHT_BRACE.sub(lambda m: m.group(1)[: len(m.group(1)) // 2 * 2] + "&#123;",
-                             lines[0])
+    lines = [WEIGHT_BRACE.sub(lambda m: m.group(1)[: len(m.group(1)) // 2 * 2] + "&#123;", line)
+             for line in lines]
     rest = [_escape_first(line) if line.startswith(">") else line for line in lines[1:]]
-    return "\n".join([first, *_balance_fences(rest)])
+    return "\n".join([lines[0], *_balance_fences(rest)])
 
 
 def _fit_quoted(text: str, strip_all: bool) -> str:
@@ -144,10 +144,12 @@ def _quoted(text: str, indent: str) -> list[str]:
 
 
 def _option(option: OptionSpec) -> list[str]:
-    first, *rest = fit_text(option.text, "option").split("\n")
+    text = fit_text(option.text, "option")
+    if option.weight is not None:  # at the very end of the option's text
+        text += f" {{weight={number_text(option.weight)}%}}"
+    first, *rest = text.split("\n")
     mark = "x" if option.correct else " "
-    weight = f" {{weight={number_text(option.weight)}%}}" if option.weight is not None else ""
-    lines = [f"- [{mark}] {first}{weight}", *(f"  {line}" for line in rest)]
+    lines = [f"- [{mark}] {first}", *(f"  {line}" for line in rest)]
     feedback = fit_text(option.feedback, "feedback")
     if feedback:
         lines.extend(_quoted(feedback, "  "))
@@ -180,7 +182,8 @@ def _pool(pool: PoolSpec) -> list[str]:
 
 
 def write_quiz(spec: QuizSpec) -> str:
-    """The quiz as Markdown; front matter only for settings that differ from the defaults."""
+    """The quiz as Markdown; front matter only for settings that differ from the defaults.
+    Translations live in their own files (quiz.LOCALE.md) and are not written here."""
     pools = {pool.key for pool in spec.pools}
     for q in spec.questions:
         if q.pool is not None and q.pool not in pools:

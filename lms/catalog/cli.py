@@ -94,3 +94,30 @@ def import_command(file: str, source: str, target: str, output: str) -> None:
                 else "what they name was not converted")
         click.echo(f"{errors} error{'' if errors == 1 else 's'} (above): {what}", err=True)
         sys.exit(1)
+
+
+@content_cli.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def check_command(paths: tuple[Path, ...]) -> None:
+    """Check course folders or files; one line per problem, exit status 1 on errors."""
+    from lms.catalog.check import check_paths
+
+    problems = check_paths(list(paths))
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(1 for problem in problems if problem.severity == "error")
+    warnings = len(problems) - errors
+    click.echo(f"{errors} error{'' if errors == 1 else 's'}, "
+               f"{warnings} warning{'' if warnings == 1 else 's'}", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@content_cli.command("render")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def render_command(file: Path) -> None:
+    """Print the sanitised HTML a learner would see for FILE."""
+    from lms.catalog.check import render_file
+    from lms.org.services import org_settings
+
+    click.echo(render_file(file, org_settings()))

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import DataError, IntegrityError
 
-from courses.loader import CourseSpec, load_course
+from courses.loader import CourseSpec, load_course, load_course_files
+from courses.models import CourseVersion
 from courses.services import publish_version, published_version
 from lms.content import Problem
 from lms.db import db
+from lms.markdown import foreign_images
 from quizzes.parser import QuizSpec, parse_quiz
 from quizzes.services import store_quiz
 from quizzes.translations import attach_translations
@@ -26,14 +28,37 @@ class SyncReport:
 
 def check_course(folder: Path) -> tuple[CourseSpec, QuizSpec | None, list[Problem]]:
     """Load and check one course folder without touching the database."""
-    spec, problems = load_course(folder)
+    return _check_loaded(*load_course(folder))
+
+
+def check_files(slug: str, files: dict[str, bytes]
+                ) -> tuple[CourseSpec, QuizSpec | None, list[Problem]]:
+    """Check a course given as files (a draft in the editor, an uploaded zip) exactly as the
+    sync checks a folder."""
+    return _check_loaded(*load_course_files(slug, files))
+
+
+def _check_loaded(spec: CourseSpec, problems: list[Problem]
+                  ) -> tuple[CourseSpec, QuizSpec | None, list[Problem]]:
     quiz = None
     for path, text in spec.quizzes.items():
         quiz, quiz_problems = parse_quiz(path, text)
         problems.extend(quiz_problems)
     if quiz is not None:
         problems.extend(attach_translations(quiz, spec.quiz_translations))
+    problems.extend(_foreign_images(spec))
     return spec, quiz, problems
+
+
+def _foreign_images(spec: CourseSpec) -> list[Problem]:
+    """Images from anywhere but the media store are not shown (lms.markdown): say so."""
+    return [
+        Problem(f"{spec.slug}/{name}", line, 1, f"the image {src[:80]!r} is not in the app's "
+                "media store, so learners see only its description; upload it under Content "
+                "> Images and use the address shown there", "warning")
+        for name, data in sorted(spec.files.items()) if name.endswith(".md") and "/" not in name
+        for line, src in foreign_images(data.decode("utf-8", "replace"))
+    ]
 
 
 def course_folders(root: Path) -> list[Path]:
@@ -51,6 +76,15 @@ def _not_courses(root: Path) -> list[Problem]:
     ]
 
 
+def store_course(spec: CourseSpec, quiz: QuizSpec | None) -> tuple[CourseVersion, bool]:
+    """Store a checked course as a new published version with its quiz, unless a version with
+    the same files exists. Returns (version, created)."""
+    version, created = publish_version(spec)
+    if created and quiz is not None:
+        store_quiz(version, quiz)
+    return version, created
+
+
 def sync_catalog(root: Path) -> SyncReport:
     """Load every course folder under root. A course with an error loads nothing (the others
     still load); an unchanged course changes nothing; a changed one becomes a new version."""
@@ -65,9 +99,7 @@ def sync_catalog(root: Path) -> SyncReport:
             continue
         try:
             with db.session.begin_nested():
-                version, created = publish_version(spec)
-                if created and quiz is not None:
-                    store_quiz(version, quiz)
+                version, created = store_course(spec, quiz)
         except (DataError, IntegrityError) as exc:
             # The checks above should catch whatever the database refuses; if one is missed,
             # this course is reported as not loaded instead of the whole sync failing.

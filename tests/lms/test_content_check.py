@@ -65,3 +65,20 @@ def test_render_shows_what_learners_see_without_the_key():
     assert "[x]" not in html and "<li " not in html  # no marker, no attribute on any option
     module = render_file(CONTENT / "code-of-conduct" / "06-speaking-up.md", ORG_SETTINGS)
     assert ORG_SETTINGS["hotline"] in module and "{{" not in module
+
+
+def test_check_command_exit_status_and_format(runner, tmp_path):
+    clean = runner.invoke(args=["content", "check", str(CONTENT)])
+    assert clean.exit_code == 0, clean.output
+    folder = _copy(tmp_path)
+    (folder / "quiz.md").write_text("## No id\n\n- [x] A\n")
+    broken = runner.invoke(args=["content", "check", str(folder)])
+    assert broken.exit_code == 1
+    assert "code-of-conduct/quiz.md:1:1: error: question has no id" in broken.output
+
+
+def test_render_command(runner, catalog):
+    result = runner.invoke(args=["content", "render",
+                                 str(CONTENT / "code-of-conduct" / "06-speaking-up.md")])
+    assert result.exit_code == 0
+    assert ORG_SETTINGS["report_email"] in result.output and "<script" not in result.output

@@ -1,0 +1,144 @@
+"""Queueing e-mail and rendering it from templates. Nothing here sends or commits: ``enqueue``
+writes an outbox row in the caller's transaction, and the worker (``delivery.py``) sends it after
+the commit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import force_locale
+from jinja2 import TemplateNotFound
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lms.db import db, utcnow
+from lms.notifications.models import OutboxMessage
+
+KEY_MAX = 200
+SUBJECT_MAX = 500
+# Everything str.splitlines() breaks on, and NUL: none of it may reach a header.
+_LINE_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+    locale: str
+
+
+def message_key(kind: str, **parts: object) -> str:
+    """The outbox key for one event, e.g. ``message_key("reminder", assignment=12, cycle="2026",
+    step=2)`` -> ``reminder:assignment=12:cycle=2026:step=2``. Parts are written in the order
+    given, so keep the order fixed for a kind."""
+    key = ":".join([kind, *(f"{name}={value}" for name, value in parts.items())])
+    if len(key) > KEY_MAX:
+        raise ValueError(f"outbox key longer than {KEY_MAX} characters: {key[:60]}...")
+    return key
+
+
+def check_recipient(address: str) -> str:
+    """The address, normalised (domain lower-cased), or ValueError. One bare address only: no
+    display name, no second address, no line break (no header injection)."""
+    if not isinstance(address, str) or _LINE_BREAKS.search(address):
+        raise ValueError("recipient must be one e-mail address on one line")
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"recipient is not an e-mail address: {error}") from None
+
+
+def check_subject(subject: str) -> str:
+    if not isinstance(subject, str) or _LINE_BREAKS.search(subject):
+        raise ValueError("subject must be one line (no CR, LF or other line breaks)")
+    subject = subject.strip()
+    if not subject:
+        raise ValueError("subject is empty")
+    if len(subject) > SUBJECT_MAX:
+        raise ValueError(f"subject longer than {SUBJECT_MAX} characters")
+    return subject
+
+
+def enqueue(key: str, to: str, subject: str, text: str, html: str | None = None, *,
+            now: datetime | None = None) -> bool:
+    """Queue one e-mail under ``key`` in the current transaction; flushes, never commits.
+
+    Returns True if it was queued, False if a message with this key already exists (queued or
+    sent, in this transaction or an earlier one): each key is sent at most once. Raises
+    ValueError for a bad key, recipient or subject (CR/LF are refused, so a name can never add
+    a header)."""
+    if not key or len(key) > KEY_MAX or _LINE_BREAKS.search(key):
+        raise ValueError(f"outbox key must be 1 to {KEY_MAX} characters on one line")
+    if not text:
+        raise ValueError("an e-mail needs a plain-text body")
+    now = now or utcnow()
+    values = {"key": key, "recipient": check_recipient(to), "subject": check_subject(subject),
+              "body_text": text, "body_html": html or None, "created_at": now, "attempts": 0,
+              "next_attempt_at": now}
+    dialect = db.session.get_bind().dialect.name
+    # INSERT ... ON CONFLICT (key) DO NOTHING: atomic on both databases, needs no savepoint, and
+    # a concurrent transaction queueing the same key waits for ours and then does nothing.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
+        index_elements=["key"])
+    db.session.flush()
+    result = db.session.execute(statement)
+    return result.rowcount == 1
+
+
+def _locale_candidates(locale: str | None) -> list[str]:
+    tag = (locale or "").replace("_", "-").strip()
+    candidates = []
+    if tag:
+        candidates.append(tag)
+        if "-" in tag:
+            candidates.append(tag.split("-", 1)[0])
+    return candidates
+
+
+def _template_for(name: str, locale: str | None) -> tuple[str, str]:
+    """(the locale used, its template stem): the employee's language where a translation of the
+    e-mail exists, else the source (English) one."""
+    loader = current_app.jinja_env.loader
+    for tag in _locale_candidates(locale):
+        stem = f"emails/{name}.{tag}"
+        try:
+            loader.get_source(current_app.jinja_env, f"{stem}.txt")
+        except TemplateNotFound:
+            continue
+        return tag, stem
+    return "en", f"emails/{name}"
+
+
+def render_email(template_name: str, locale: str | None = None, **context) -> RenderedEmail:
+    """Render ``templates/emails/<name>[.<locale>].txt`` and ``.html``.
+
+    The text template sets the subject with ``{% set subject %}...{% endset %}``; the rest of it
+    is the plain-text body. The HTML template is autoescaped (Flask escapes ``.html``
+    templates), so names and other values in ``context`` cannot add markup. The subject is
+    folded to one line, so a value with a line break cannot add a header either."""
+    used, stem = _template_for(template_name, locale)
+    env = current_app.jinja_env
+    context.setdefault("base_url", current_app.config.get("LMS_BASE_URL", ""))
+    with force_locale(used.replace("-", "_")):
+        text_module = env.get_template(f"{stem}.txt").make_module(context)
+        html = env.get_template(f"{stem}.html").render(**context)
+    subject = str(getattr(text_module, "subject", "") or "")
+    if not subject.strip():
+        raise ValueError(f"{stem}.txt must set the subject: {{% set subject %}}...{{% endset %}}")
+    subject = _WHITESPACE.sub(" ", _LINE_BREAKS.sub(" ", subject)).strip()
+    text = str(text_module).strip("\n").rstrip() + "\n"
+    return RenderedEmail(subject=subject, text=text, html=html, locale=used)
+
+
+def enqueue_template(key: str, to: str, template_name: str, locale: str | None = None,
+                     **context) -> bool:
+    """Render a template in the recipient's language and queue it under ``key`` (see
+    ``enqueue``)."""
+    email = render_email(template_name, locale, **context)
+    return enqueue(key, to, email.subject, email.text, email.html)

@@ -1,0 +1,98 @@
+"""The one list of periodic jobs. Each has a stable id (used by the lease, the run records,
+``flask --app lms jobs run ID`` and the admin page), a function ``fn(now) -> dict of counts``
+and a schedule.
+
+Schedules are aligned to the clock (every N seconds counted from the Unix epoch, or a daily time
+in the company's zone), so two scheduler processes fire for the same slots and the lease lets
+only one of them run each slot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Every:
+    """Every ``seconds``, at multiples of it since the epoch (``Every(60)``: each minute at :00)."""
+
+    seconds: int
+
+    def slot(self, now: datetime) -> datetime:
+        """The latest fire time at or before ``now``."""
+        elapsed = int((now - EPOCH).total_seconds())
+        return EPOCH + timedelta(seconds=elapsed - elapsed % self.seconds)
+
+    def trigger(self):
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        return IntervalTrigger(seconds=self.seconds, start_date=EPOCH, timezone=UTC)
+
+    def describe(self) -> str:
+        if self.seconds % 3600 == 0:
+            return f"every {self.seconds // 3600} h"
+        if self.seconds % 60 == 0:
+            return f"every {self.seconds // 60} min"
+        return f"every {self.seconds} s"
+
+
+@dataclass(frozen=True)
+class Daily:
+    """Once a day at ``at`` in ``zone`` (an IANA zone name)."""
+
+    at: time
+    zone: str
+
+    def slot(self, now: datetime) -> datetime:
+        local = now.astimezone(ZoneInfo(self.zone))
+        fire = datetime.combine(local.date(), self.at, tzinfo=ZoneInfo(self.zone))
+        if fire > local:
+            fire = datetime.combine(local.date() - timedelta(days=1), self.at,
+                                    tzinfo=ZoneInfo(self.zone))
+        return fire.astimezone(UTC)
+
+    def trigger(self):
+        from apscheduler.triggers.cron import CronTrigger
+
+        return CronTrigger(hour=self.at.hour, minute=self.at.minute, second=self.at.second,
+                           timezone=ZoneInfo(self.zone))
+
+    def describe(self) -> str:
+        return f"daily at {self.at.strftime('%H:%M')} ({self.zone})"
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    fn: Callable[[datetime], dict]
+    schedule: Every | Daily
+    description: str
+    lease_seconds: int = 600  # a run that takes longer may be joined by another process
+
+
+def _deliver_outbox(now: datetime) -> dict:
+    from lms.notifications.tasks import deliver_outbox
+
+    return deliver_outbox(now)
+
+
+JOBS: tuple[Job, ...] = (
+    Job("outbox-delivery", _deliver_outbox, Every(60),
+        "Send queued e-mail (retries with back-off while the SMTP server is down)."),
+)
+
+
+def jobs() -> tuple[Job, ...]:
+    return JOBS
+
+
+def get(job_id: str) -> Job:
+    for job in JOBS:
+        if job.id == job_id:
+            return job
+    known = ", ".join(job.id for job in JOBS)
+    raise KeyError(f"no job {job_id!r} (known: {known})")
