@@ -23,13 +23,16 @@ system-packages-test:
 	@scripts/system-packages.sh test
 
 ## run: install what is missing, migrate SQLite, load the catalog, seed the demo, serve
+## (the scheduler runs as its own process beside gunicorn and stops when gunicorn does)
 run: venv system-packages
 	@export LMS_DEMO=1; \
 	$(FLASK) db upgrade && \
 	$(FLASK) content sync && \
-	$(FLASK) demo seed && \
-	echo && echo "Guardrail is running at http://127.0.0.1:$(PORT)  (Ctrl-C stops it)" && echo && \
-	exec $(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) \
+	$(FLASK) demo seed || exit 1; \
+	$(FLASK) scheduler run & scheduler=$$!; \
+	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler' EXIT; \
+	echo && echo "Guardrail is running at http://127.0.0.1:$(PORT)  (Ctrl-C stops it)" && echo; \
+	$(BIN)/gunicorn --workers 2 --threads 4 --bind 127.0.0.1:$(PORT) \
 	  --access-logfile - 'lms:create_app()'
 
 lint: venv

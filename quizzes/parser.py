@@ -218,8 +218,11 @@ class _QuizParser:
             return
         qtype = QUESTION_TYPES.get(q.type)
         if qtype is not None and not self.translation:
+            # Too many [x] on a one-answer question: point at the extra one, where the fix is.
+            marked = [o.line for o in q.options if o.correct]
+            line = marked[1] if len(marked) > 1 and not qtype.multiple_answers else q.line
             for message in qtype.check(q.options, correct):
-                self.error(q.line, f"question {q.key!r}: {message}")
+                self.error(line if "[x]" in message else q.line, f"question {q.key!r}: {message}")
         weighted = [o for o in q.options if o.weight is not None]
         if weighted and q.type == "multiple" and q.scoring != "partial":
             self.error(weighted[0].line, f"question {q.key!r}: option weights only count with "

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from courses.loader import SLUG, content_hash
 from courses.models import Course, CourseVersion
 from courses.services import published_version
+from lms.catalog.check import raw_html
 from lms.catalog.models import CourseDraft
 from lms.catalog.services import check_files, store_course
 from lms.content import Problem
@@ -232,9 +233,21 @@ def delete_file(draft: CourseDraft, name: str, revision: int,
     return replace_files(draft, files, revision, editor_id)
 
 
+def _problems(slug: str, files: dict[str, bytes]) -> list[Problem]:
+    """The sync's problems, plus the raw-HTML warnings ``content check`` gives."""
+    problems = check_files(slug, files)[2]
+    for name in sorted(files):
+        if SAFE_NAME.fullmatch(name):
+            text = normalise_newlines(files[name].decode("utf-8", "replace"))
+            _, body, first_line, _ = split_front_matter(name, text)
+            problems.extend(raw_html(f"{slug}/{name}", body, first_line))
+    return problems
+
+
 def check_draft(draft: CourseDraft) -> list[Problem]:
-    """Every problem in the draft, exactly as the sync would report it (``slug/file`` paths)."""
-    return check_files(draft.slug, draft_bytes(draft))[2]
+    """Every problem in the draft, as the sync and ``content check`` report them (errors are
+    exactly the sync's; paths are ``slug/file``)."""
+    return _problems(draft.slug, draft_bytes(draft))
 
 
 def check_edit(draft: CourseDraft, name: str, text: str) -> list[Problem]:
@@ -242,7 +255,7 @@ def check_edit(draft: CourseDraft, name: str, text: str) -> list[Problem]:
     preview: cross-file checks, such as a translation against its source, still apply)."""
     files = draft_bytes(draft)
     files[name] = normalise_newlines(text).encode("utf-8")
-    return check_files(draft.slug, files)[2]
+    return _problems(draft.slug, files)
 
 
 def _lock_course(slug: str) -> Course | None:
@@ -255,7 +268,10 @@ def publish_draft(draft: CourseDraft, revision: int | None = None) -> CourseVers
     """Publish the draft as a new immutable version (the current one is retired; enrolments
     keep the version they started) and delete the draft. Refused with every error if the draft
     has any. A draft whose files are exactly an old version's publishes that version again."""
-    db.session.scalar(select(CourseDraft.id).where(CourseDraft.id == draft.id).with_for_update())
+    locked = db.session.scalar(
+        select(CourseDraft.id).where(CourseDraft.id == draft.id).with_for_update())
+    if locked is None:
+        raise StaleDraft("The draft was published or discarded meanwhile.")
     db.session.refresh(draft)
     if revision is not None and draft.revision != revision:
         raise StaleDraft("The draft changed after you loaded this page; check it and publish "

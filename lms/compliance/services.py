@@ -135,9 +135,9 @@ def training_rows(employee_id: int, today: date, locale: str = "en") -> list[Tra
         steps_done = steps_total if status == "completed" else (done or 0) + (
             1 if attest and signs else 0)
         result.append(TrainingRow(
-            assignment.id, translated(version, "title", locale), assignment.cycle, assignment.due_on, status,
-            steps_done, steps_total, assignment.completed_at, code, assignment.enrollment_id,
-            version.estimated_minutes,
+            assignment.id, translated(version, "title", locale), assignment.cycle,
+            assignment.due_on, status, steps_done, steps_total, assignment.completed_at, code,
+            assignment.enrollment_id, version.estimated_minutes,
         ))
     order = {"overdue": 0, "failed": 1, "in_progress": 2, "not_started": 3, "waived": 4,
              "completed": 5}

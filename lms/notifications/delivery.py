@@ -141,7 +141,7 @@ def _mark_sent(claim: _Claim, now: datetime) -> None:
     db.session.commit()
 
 
-def _mark_failed(claim: _Claim, now: datetime, error: str) -> None:
+def _mark_failed(claim: _Claim, now: datetime, error: str, quiet: bool = False) -> None:
     retry_at = _moment(now) + backoff(claim.attempts)
     db.session.execute(
         update(OutboxMessage)
@@ -150,6 +150,8 @@ def _mark_failed(claim: _Claim, now: datetime, error: str) -> None:
         .values(next_attempt_at=retry_at, last_error=error[:ERROR_MAX])
         .execution_options(synchronize_session=False))
     db.session.commit()
+    if quiet:  # the run logs one line for all of them
+        return
     level = logging.ERROR if claim.attempts >= WARN_AFTER_ATTEMPTS else logging.WARNING
     log.log(level, "e-mail %s not sent (attempt %d, next at %s): %s", claim.key, claim.attempts,
             retry_at.isoformat(timespec="seconds"), error)
@@ -207,6 +209,7 @@ def deliver_due(now: datetime | None = None, limit: int = 500,
     connection: smtplib.SMTP | None = None
     server_error: str | None = None
     handled: set[int] = set()
+    most_attempts = 0
     started = time.monotonic()
     try:
         while len(handled) < limit and time.monotonic() - started < time_budget:
@@ -215,8 +218,9 @@ def deliver_due(now: datetime | None = None, limit: int = 500,
                 break
             handled.add(claim.id)
             if server_error is not None:
-                _mark_failed(claim, now, server_error)
+                _mark_failed(claim, now, server_error, quiet=True)
                 counts["deferred"] += 1
+                most_attempts = max(most_attempts, claim.attempts)
                 continue
             # No transaction is open from here until the outcome is recorded: the SMTP
             # conversation never holds a database lock.
@@ -225,8 +229,9 @@ def deliver_due(now: datetime | None = None, limit: int = 500,
                     connection = connect_smtp()
             except (OSError, smtplib.SMTPException) as error:
                 server_error = f"SMTP server unavailable: {_describe(error)}"
-                _mark_failed(claim, now, server_error)
+                _mark_failed(claim, now, server_error, quiet=True)
                 counts["deferred"] += 1
+                most_attempts = max(most_attempts, claim.attempts)
                 continue
             try:
                 connection.send_message(build_message(claim, _moment(now)),
@@ -248,6 +253,11 @@ def deliver_due(now: datetime | None = None, limit: int = 500,
             counts["sent"] += 1
     finally:
         _quit(connection)
+    if server_error is not None:
+        # One line per run, however many messages wait; an error once some have waited long.
+        level = logging.ERROR if most_attempts >= WARN_AFTER_ATTEMPTS else logging.WARNING
+        log.log(level, "outbox: %d e-mail(s) deferred (up to %d attempts so far; retried with "
+                "back-off, at least hourly): %s", counts["deferred"], most_attempts, server_error)
     if counts["sent"] or counts["failed"] or counts["deferred"]:
         log.info("outbox: %(sent)d sent, %(failed)d failed, %(deferred)d deferred", counts)
     return counts

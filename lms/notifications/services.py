@@ -84,11 +84,11 @@ def enqueue(key: str, to: str, subject: str, text: str, html: str | None = None,
     # INSERT ... ON CONFLICT (key) DO NOTHING: atomic on both databases, needs no savepoint, and
     # a concurrent transaction queueing the same key waits for ours and then does nothing.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage).values(**values).on_conflict_do_nothing(
-        index_elements=["key"])
+    table = OutboxMessage.__table__
+    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+                 .returning(table.c.id))
     db.session.flush()
-    result = db.session.execute(statement)
-    return result.rowcount == 1
+    return db.session.execute(statement).scalar_one_or_none() is not None
 
 
 def _locale_candidates(locale: str | None) -> list[str]:

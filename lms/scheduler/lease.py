@@ -54,8 +54,8 @@ def acquire(job_id: str, holder: str, now: datetime, ttl_seconds: int,
         insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
         inserted = conn.execute(
             insert(table).values(job_id=job_id, holder=holder, expires_at=expires, slot_at=slot)
-            .on_conflict_do_nothing(index_elements=["job_id"]))
-        if inserted.rowcount == 1:
+            .on_conflict_do_nothing(index_elements=["job_id"]).returning(table.c.job_id))
+        if inserted.first() is not None:
             return Outcome(True)
         lease = conn.execute(select(table).where(table.c.job_id == job_id)).first()
     if lease is not None and lease.expires_at > now:

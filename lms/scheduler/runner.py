@@ -61,8 +61,9 @@ def _run_held(job: registry.Job, now: datetime, slot: datetime | None) -> dict:
     db.session.execute(delete(JobRun).where(
         JobRun.job_id == job.id, JobRun.started_at < now - timedelta(days=KEEP_RUNS_DAYS)))
     db.session.commit()
-    if error is None:
-        log.info("job %s done: %s", job.id, counts)
+    if error is None:  # quiet when there was nothing to do
+        log.log(logging.INFO if any(counts.values()) else logging.DEBUG, "job %s done: %s",
+                job.id, counts)
     return {"job_id": job.id, "run_id": run_id, "counts": counts, "error": error}
 
 

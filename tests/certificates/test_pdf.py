@@ -146,7 +146,8 @@ def test_renderer_fetches_nothing_but_its_assets(tmp_path):
       <link rel="stylesheet" href="asset:certificate.css">
     </head><body>
       <img src="file:///etc/passwd"><img src="{url}.jpg">
-      <img src="data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'><image href='{url}'/></svg>">
+      <img src="data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'><image
+        href='{url}'/></svg>">
       <svg xmlns="http://www.w3.org/2000/svg"><image href="{url}.svg" width="10" height="10"/></svg>
       <object data="file:///etc/passwd"></object>
       <p>hello</p>

@@ -26,12 +26,16 @@ NEW_PROMPT = "What should Li Na do now?"
 
 
 def second_x(text: str) -> tuple[str, int]:
-    """The quiz with a second [x] in its first question, and that question's line."""
+    """The quiz with a second [x] in its first question, and the line of the later [x] (where
+    the parser reports the problem)."""
     lines = text.split("\n")
-    heading = next(i for i, line in enumerate(lines) if line.startswith("## ")) + 1
+    heading = next(i for i, line in enumerate(lines) if line.startswith("## "))
     wrong = next(i for i, line in enumerate(lines) if line.startswith("- [ ]"))
     lines[wrong] = lines[wrong].replace("- [ ]", "- [x]", 1)
-    return "\n".join(lines), heading
+    end = next((i for i in range(heading + 1, len(lines)) if lines[i].startswith("## ")),
+               len(lines))
+    marked = [i for i in range(heading, end) if lines[i].startswith("- [x]")]
+    return "\n".join(lines), marked[1] + 1
 
 
 @pytest.fixture
@@ -282,3 +286,12 @@ def test_images_from_other_sites_are_a_warning_at_their_line(draft):
     authoring.save_file(draft, "01-our-code.md", text.replace(
         "https://cdn.example/chart.png", f"/media/{digest}.png"), draft.revision)
     assert authoring.check_draft(draft) == []
+
+
+def test_raw_html_is_a_warning_as_content_check_gives_it(draft):
+    text = draft.files["01-our-code.md"] + "\n<div onclick=x>hi</div>\n"
+    authoring.save_file(draft, "01-our-code.md", text, draft.revision)
+    [problem] = authoring.check_draft(draft)
+    assert (problem.path, problem.line, problem.severity) == (
+        f"{SLUG}/01-our-code.md", text.count("\n"), "warning")
+    assert "raw HTML" in problem.message

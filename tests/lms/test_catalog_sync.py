@@ -200,14 +200,17 @@ def test_a_quiz_pass_mark_overrides_the_course_pass_mark(app, content):
 
 def break_quiz(content: Path, slug: str = "harassment-prevention") -> tuple[str, int]:
     """Mark a second option correct on the first (single-choice) question; returns the shown
-    path and the question's line."""
+    path and the line of the extra [x]."""
     quiz_md = content / slug / "quiz.md"
     lines = quiz_md.read_text(encoding="utf-8").split("\n")
     heading = next(i for i, line in enumerate(lines) if line.startswith("## "))
     wrong = next(i for i in range(heading, len(lines)) if lines[i].startswith("- [ ]"))
     lines[wrong] = lines[wrong].replace("- [ ]", "- [x]", 1)
     quiz_md.write_text("\n".join(lines), encoding="utf-8")
-    return f"{slug}/quiz.md", heading + 1
+    end = next((i for i in range(heading + 1, len(lines)) if lines[i].startswith("## ")),
+               len(lines))
+    marked = [i for i in range(heading, end) if lines[i].startswith("- [x]")]
+    return f"{slug}/quiz.md", marked[1] + 1  # the parser points at the extra [x]
 
 
 def test_a_broken_course_loads_nothing_and_the_others_load(app, content):

@@ -307,7 +307,7 @@ def test_two_correct_options_on_a_single_choice_question():
         > [!EXPLANATION]
         > E.
     """)
-    assert line == 11
+    assert line == 16  # the extra [x], where the fix is
     assert message == ("question 'gifts': a single-choice question needs exactly one [x] option, "
                        "found 2")
 
@@ -329,7 +329,7 @@ def test_true_false_needs_exactly_two_options(options):
 def test_true_false_needs_exactly_one_correct_option():
     text = simple("## T {#tf type=true-false}", options="- [x] True\n- [x] False\n")
     assert only_error(text) == (
-        1, "question 'tf': a true-false question needs exactly one [x] option, found 2")
+        6, "question 'tf': a true-false question needs exactly one [x] option, found 2")
 
 
 def test_missing_id():
@@ -646,7 +646,7 @@ def test_line_numbers_after_front_matter_count_the_front_matter():
     text = "---\nshuffle_options: true\npoints_default: 1\n---\n\n" + simple(
         options="- [x] A\n- [x] B\n")
     assert errors(text) == [
-        (6, "question 'q1': a single-choice question needs exactly one [x] option, found 2")]
+        (11, "question 'q1': a single-choice question needs exactly one [x] option, found 2")]
 
 
 def test_every_problem_is_reported_at_once():
