@@ -66,3 +66,21 @@ def test_demo_seed_creates_the_organisation(runner, catalog):
     assert "nothing changed" in again.output
     assert db.session.scalar(select(func.count()).select_from(Employee)) >= 60
     assert date.today().year >= 2026
+
+
+def test_navigation_shows_each_role_its_areas(app, make_employee):
+    from tests.conftest import PASSWORD
+
+    make_employee("Plain", email="plain@example.com")
+    make_employee("Trainer", email="trainer@example.com", roles=("trainer",))
+    make_employee("Admin", email="admin@example.com", roles=("admin",))
+    pages = {}
+    for email in ("plain@example.com", "trainer@example.com", "admin@example.com"):
+        client = app.test_client()
+        client.post("/login", data={"email": email, "password": PASSWORD})
+        pages[email] = client.get("/training").text
+    assert 'href="/content/"' not in pages["plain@example.com"]
+    assert 'href="/admin/jobs"' not in pages["plain@example.com"]
+    assert 'href="/content/"' in pages["trainer@example.com"]
+    assert 'href="/admin/jobs"' not in pages["trainer@example.com"]
+    assert 'href="/admin/jobs"' in pages["admin@example.com"]
