@@ -84,3 +84,19 @@ def test_navigation_shows_each_role_its_areas(app, make_employee):
     assert 'href="/content/"' in pages["trainer@example.com"]
     assert 'href="/admin/jobs"' not in pages["trainer@example.com"]
     assert 'href="/admin/jobs"' in pages["admin@example.com"]
+
+
+def test_database_outage_gives_a_clean_503(tmp_path):
+    """While the database cannot be reached, pages answer 503 with a page of their own."""
+    import socket
+
+    from tests.conftest import make_test_app
+
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/none?connect_timeout=2"
+    app = make_test_app(url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True})
+    response = app.test_client().get("/login")
+    assert response.status_code == 503
+    assert "briefly unavailable" in response.text and 'href="/speak-up"' in response.text

@@ -3,7 +3,6 @@ gift-pegjs expects; see their SOURCES.md for where Moodle, which we follow, diff
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from decimal import Decimal
@@ -28,6 +27,7 @@ from quizzes.gift import (
 from quizzes.parser import OptionSpec, QuestionSpec, QuizSpec, parse_quiz
 from quizzes.writer import write_quiz
 from tests.conftest import SHARED
+from tests.quizzes.support import meaning
 
 FIXTURES = SHARED / "fixtures" / "gift" / "gift-pegjs"
 GIFTS = sorted(FIXTURES.glob("*.gift"))
@@ -75,14 +75,6 @@ def expected_text(value: dict | None) -> str:
     return squash(value["text"])
 
 
-def meaning(spec: QuizSpec) -> dict:
-    def drop_lines(value):
-        if isinstance(value, dict):
-            return {k: drop_lines(v) for k, v in value.items() if k != "line"}
-        if isinstance(value, list):
-            return [drop_lines(v) for v in value]
-        return value
-    return drop_lines(dataclasses.asdict(spec))
 
 
 def effective_weights(q: QuestionSpec) -> list[Fraction]:

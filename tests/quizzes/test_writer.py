@@ -7,7 +7,6 @@ repository."""
 
 from __future__ import annotations
 
-import dataclasses
 import string
 from decimal import Decimal
 from pathlib import Path
@@ -20,21 +19,13 @@ from quizzes.aiken import import_aiken
 from quizzes.gift import import_gift
 from quizzes.parser import OptionSpec, PoolSpec, QuestionSpec, QuizSpec, parse_quiz
 from quizzes.writer import PLACES, fit_text, write_quiz
+from tests.quizzes.support import meaning
 
 CATALOG = Path(__file__).resolve().parents[2] / "courses" / "content"
 FAST = settings(max_examples=120, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-def meaning(spec: QuizSpec) -> dict:
-    """The quiz without line numbers (which say where a thing was written, not what it is)."""
-    def drop_lines(value):
-        if isinstance(value, dict):
-            return {k: drop_lines(v) for k, v in value.items() if k != "line"}
-        if isinstance(value, list):
-            return [drop_lines(v) for v in value]
-        return value
-    return drop_lines(dataclasses.asdict(spec))
 
 
 def errors(problems) -> list[str]:
