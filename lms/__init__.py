@@ -62,11 +62,13 @@ def _register_blueprints(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from bench.cli import bench_cli
     from lms.catalog.cli import content_cli
+    from lms.compliance.cli import compliance_cli
     from lms.demo.cli import demo_cli
     from lms.notifications.cli import outbox_cli
     from lms.scheduler.cli import jobs_cli, scheduler_cli
 
     app.cli.add_command(bench_cli)
+    app.cli.add_command(compliance_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)

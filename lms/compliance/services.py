@@ -11,7 +11,7 @@ from certificates.models import Certificate
 from courses.models import Attestation, CourseVersion, Enrollment, Module, ModuleProgress
 from courses.services import published_version, start_enrollment
 from courses.signals import enrollment_completed
-from lms.compliance.models import Assignment
+from lms.compliance.models import Assignment, AssignmentEvent
 from lms.db import db
 from lms.i18n import translated
 from quizzes.models import Quiz
@@ -63,7 +63,39 @@ def _on_enrollment_completed(enrollment: Enrollment, **_) -> None:
     if assignment is not None and assignment.status != "completed":
         assignment.status = "completed"
         assignment.completed_at = enrollment.completed_at
+        db.session.add(AssignmentEvent(
+            assignment_id=assignment.id, kind="completed",
+            detail={"enrollment_id": enrollment.id,
+                    "completed_at": enrollment.completed_at.isoformat()
+                    if enrollment.completed_at else None}))
         db.session.flush()
+
+
+def explain(assignment_id: int) -> dict | None:
+    """Why an assignment exists and is due when: its requirement, the dates its due date was
+    computed from (as recorded when it was created or last moved) and every event, in order."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        return None
+    requirement = assignment.requirement
+    computed = next((e.detail for e in reversed(assignment.events)
+                     if e.kind in ("created", "updated")), {})
+    return {
+        "assignment_id": assignment.id, "employee_id": assignment.employee_id,
+        "course_id": assignment.course_id, "cycle": assignment.cycle,
+        "status": assignment.status, "assigned_on": assignment.assigned_on,
+        "due_on": assignment.due_on, "reason": assignment.reason,
+        "requirement": None if requirement is None else {
+            "id": requirement.id, "name": requirement.name,
+            "audience": requirement.audience, "recurrence": requirement.recurrence,
+            "every_months": requirement.every_months,
+            "deadline": (requirement.deadline_month, requirement.deadline_day),
+            "window_days": requirement.window_days,
+            "due_days_after_entry": requirement.due_days_after_entry},
+        "computed_from": computed,
+        "events": [{"at": e.at, "kind": e.kind, "detail": e.detail}
+                   for e in assignment.events],
+    }
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from courses.models import Course
 from courses.services import complete_module, module_states, sign_attestation
 from lms.auth.services import hash_password
-from lms.compliance.models import Assignment
-from lms.compliance.services import assign, begin
+from lms.compliance.models import Assignment, Requirement
+from lms.compliance.services import begin
+from lms.compliance.sync import sync_assignments
 from lms.db import db
 from lms.demo import data
 from lms.org.services import set_org_settings
@@ -134,6 +135,45 @@ def pass_course(assignment: Assignment, employee: Employee) -> None:
     submit_attempt(attempt.id, form)
 
 
+def seed_requirements(courses: dict[str, Course], today: date) -> list[Requirement]:
+    """The requirements of the mission: Code of Conduct for everyone every calendar year;
+    harassment prevention every year and within 30 days for new hires; self-defense basics
+    every two years; the manager track for managers and within 60 days of becoming one; the
+    professional track for HR and investigators."""
+    year_start = date(today.year, 1, 1)
+
+    def calendar_year(slug: str, name: str, audience: dict, **fields) -> Requirement:
+        return Requirement(course_id=courses[slug].id, name=name, audience=audience,
+                           recurrence="calendar", deadline_month=12, deadline_day=31,
+                           window_days=30, starts_on=year_start, **fields)
+
+    requirements = [
+        calendar_year("code-of-conduct", "Code of Conduct: annual certification",
+                      {"everyone": True}),
+        calendar_year("harassment-prevention",
+                      "Harassment prevention: every year, new hires within 30 days",
+                      {"everyone": True}, due_days_after_entry=30),
+        Requirement(course_id=courses["self-defense-basics"].id,
+                    name="Self-defense basics: every two years", audience={"everyone": True},
+                    recurrence="rolling", every_months=24, window_days=60,
+                    due_days_after_entry=90, starts_on=today - timedelta(days=60)),
+    ]
+    if "manager-track" in courses:
+        requirements.append(calendar_year(
+            "manager-track", "Manager track: every year, within 60 days of becoming a manager",
+            {"managers": True}, due_days_after_entry=60, escalate_hr_days=14))
+    if "professional-track" in courses:
+        requirements += [
+            calendar_year("professional-track", "Professional track: HR",
+                          {"departments": ["Human Resources"]}),
+            calendar_year("professional-track", "Professional track: investigators",
+                          {"job_titles": ["Workplace Investigator", "Compliance Officer"]}),
+        ]
+    db.session.add_all(requirements)
+    db.session.flush()
+    return requirements
+
+
 def seed_demo(today: date, size: int = 200, seed: int = 2026) -> dict:
     """Create the demo organisation, its settings and training history (once)."""
     if db.session.scalar(select(func.count()).select_from(Employee)) > 0:
@@ -146,25 +186,13 @@ def seed_demo(today: date, size: int = 200, seed: int = 2026) -> dict:
     if missing:
         raise RuntimeError(f"load the catalog first (flask --app lms content sync); missing: "
                            f"{', '.join(sorted(missing))}")
-    year = str(today.year)
-    year_end = date(today.year, 12, 31)
+    seed_requirements(courses, today)
+    sync_assignments(today)
     everyone = people["everyone"]
-    managers = {e.manager_id for e in everyone if e.manager_id}
-    for person in everyone:
-        assign(person.id, courses["code-of-conduct"].id, year, date(today.year, 1, 1), year_end)
-        harassment_due = today + timedelta(days=rng.randint(-20, 45))
-        assign(person.id, courses["harassment-prevention"].id, year,
-               harassment_due - timedelta(days=60), harassment_due)
-        if person.id in managers and "manager-track" in courses:
-            assign(person.id, courses["manager-track"].id, year, date(today.year, 1, 1),
-                   date(today.year, 6, 30) if rng.random() < 0.3 else year_end)
-        if person.id in (people["hr"].id,) and "professional-track" in courses:
-            assign(person.id, courses["professional-track"].id, year, date(today.year, 1, 1),
-                   year_end)
     employee = people["employee"]
-    self_defense = assign(employee.id, courses["self-defense-basics"].id, year,
-                          today - timedelta(days=120), today - timedelta(days=30))
-    db.session.flush()
+    self_defense = db.session.scalar(select(Assignment).where(
+        Assignment.employee_id == employee.id,
+        Assignment.course_id == courses["self-defense-basics"].id))
     pass_course(self_defense, employee)
     # Some colleagues have already finished, as in any real cycle.
     for person in everyone:

@@ -80,9 +80,17 @@ def _deliver_outbox(now: datetime) -> dict:
     return deliver_outbox(now)
 
 
+def _assignment_sync(now: datetime) -> dict:
+    from lms.compliance.tasks import assignment_sync
+
+    return assignment_sync(now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox-delivery", _deliver_outbox, Every(60),
         "Send queued e-mail (retries with back-off while the SMTP server is down)."),
+    Job("assignment-sync", _assignment_sync, Daily(time(2, 0), "Asia/Shanghai"),
+        "Create, update or close assignments from the requirements (idempotent)."),
 )
 
 

@@ -46,7 +46,8 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 
 def _runs() -> list[JobRun]:
     db.session.rollback()
-    return list(db.session.scalars(select(JobRun).order_by(JobRun.started_at)))
+    return list(db.session.scalars(select(JobRun).where(JobRun.job_id == "outbox-delivery")
+                                   .order_by(JobRun.started_at)))
 
 
 def _unsent() -> int:

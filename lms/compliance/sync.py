@@ -1,0 +1,281 @@
+"""The assignment sync: from the requirements, the HR data and the history, what each person
+must take now; creates, updates or closes assignments. Idempotent and set-based.
+
+Queries: the active requirements; one audience query per requirement (never per person); the
+stored audience memberships; the existing assignments of the requirements' courses plus every
+open one; the latest certificate per person and course; the leavers' open assignments. Writes
+are bulk statements (executemany). The number of statements does not grow with the org.
+
+Decisions
+- An assignment made by hand (``requirement_id`` NULL) is never changed by the sync, except
+  that a leaver's open assignments are all closed.
+- Several requirements for the same course and cycle make one assignment: the earliest due
+  date wins (e.g. "everyone by 31 December" and "new hires within 30 days").
+- An open assignment made by a requirement is closed when its person is no longer in the
+  audience of any active requirement for that course (transfer, demotion, requirement
+  retired). Open assignments of past cycles stay open (they are overdue, not gone).
+- Completed, waived and closed assignments are history: never updated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy.orm import aliased
+
+from certificates.models import Certificate
+from lms.clock import local_date
+from lms.compliance import rules
+from lms.compliance.models import Assignment, AssignmentEvent, Requirement, RequirementMember
+from lms.db import db, utcnow
+from lms.people.models import Department, Employee, Location
+
+OPEN = ("assigned", "in_progress")
+
+
+def _present(model, today: date):
+    """Employed on ``today``: active, hired (or no hire date) and not gone."""
+    return and_(model.active.is_(True),
+                or_(model.leave_date.is_(None), model.leave_date > today),
+                or_(model.hire_date.is_(None), model.hire_date <= today))
+
+
+def audience_query(requirement: Requirement, today: date):
+    """SELECT employee id and hire date of everyone in the requirement's audience today."""
+    audience = requirement.audience or {}
+    query = select(Employee.id, Employee.hire_date).where(_present(Employee, today))
+    if audience.get("new_hires"):
+        query = query.where(Employee.hire_date >= requirement.starts_on)
+    if audience.get("managers"):
+        report = aliased(Employee)
+        query = query.where(exists().where(report.manager_id == Employee.id,
+                                           _present(report, today)))
+    for key, column, model in (("departments", Employee.department_id, Department),
+                               ("locations", Employee.location_id, Location)):
+        values = audience.get(key)
+        if values:
+            ids = [v for v in values if isinstance(v, int)]
+            names = [v for v in values if isinstance(v, str)]
+            query = query.where(or_(column.in_(ids),
+                                    column.in_(select(model.id).where(model.name.in_(names)))))
+    if audience.get("job_titles"):
+        query = query.where(Employee.job_title.in_(audience["job_titles"]))
+    return query
+
+
+@dataclass
+class _Want:
+    due_on: date
+    requirement_id: int
+    reason: str
+    detail: dict = field(default_factory=dict)
+
+
+def _cycle_number(cycle: str) -> int | None:
+    if cycle.startswith("cycle-") and cycle[6:].isdigit():
+        return int(cycle[6:])
+    return None
+
+
+def _entry_reason(entered_on: date, hire_date: date | None) -> str:
+    return "new_hire" if entered_on == hire_date else "entered_audience"
+
+
+def sync_assignments(today: date) -> dict:
+    """Bring assignments in line with the requirements on ``today``. Flushes, never commits.
+    Returns ``{created, updated, closed, unchanged}``."""
+    counts = {"created": 0, "updated": 0, "closed": 0, "unchanged": 0}
+    now = utcnow()
+    requirements = list(db.session.scalars(
+        select(Requirement).where(Requirement.active.is_(True), Requirement.starts_on <= today)
+        .order_by(Requirement.id)))
+
+    # Audiences, and the day each person entered them.
+    stored: dict[tuple[int, int], date] = {
+        (m.requirement_id, m.employee_id): m.entered_on
+        for m in db.session.execute(select(RequirementMember.requirement_id,
+                                           RequirementMember.employee_id,
+                                           RequirementMember.entered_on))}
+    members: dict[int, list[tuple[int, date | None, date]]] = {}
+    new_members, seen = [], set()
+    for requirement in requirements:
+        rows = []
+        for employee_id, hire_date in db.session.execute(audience_query(requirement, today)):
+            key = (requirement.id, employee_id)
+            seen.add(key)
+            entered_on = stored.get(key)
+            if entered_on is None:
+                # New to the audience: hired since we last looked, or promoted/transferred today.
+                last = requirement.last_synced_on
+                if hire_date is not None and (last is None or hire_date > last):
+                    entered_on = hire_date
+                else:
+                    entered_on = today
+                new_members.append({"requirement_id": requirement.id,
+                                    "employee_id": employee_id, "entered_on": entered_on})
+            rows.append((employee_id, hire_date, entered_on))
+        members[requirement.id] = rows
+    active_ids = {r.id for r in requirements}
+    gone = [{"r": r, "e": e} for (r, e) in stored if (r, e) not in seen]
+
+    # History: assignments of the requirements' courses and every open one; latest certificates.
+    course_ids = {r.course_id for r in requirements}
+    existing: dict[tuple[int, int, str], Assignment] = {}
+    by_pair: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
+    for assignment in db.session.scalars(select(Assignment).where(
+            or_(Assignment.course_id.in_(course_ids), Assignment.status.in_(OPEN)))):
+        existing[(assignment.employee_id, assignment.course_id, assignment.cycle)] = assignment
+        by_pair[(assignment.employee_id, assignment.course_id)].append(assignment)
+    certified: dict[tuple[int, int], date] = {
+        (e, c): d for e, c, d in db.session.execute(
+            select(Certificate.employee_id, Certificate.course_id,
+                   func.max(Certificate.completed_on))
+            .where(Certificate.revoked_at.is_(None), Certificate.course_id.in_(course_ids))
+            .group_by(Certificate.employee_id, Certificate.course_id))}
+
+    # What each person must take now.
+    wanted: dict[tuple[int, int, str], _Want] = {}
+    wanted_pairs: set[tuple[int, int]] = set()
+    for requirement in requirements:
+        for employee_id, hire_date, entered_on in members[requirement.id]:
+            pair = (employee_id, requirement.course_id)
+            wanted_pairs.add(pair)
+            found = _want(requirement, today, entered_on, hire_date, by_pair.get(pair, []),
+                          certified.get(pair))
+            if found is None:
+                continue
+            cycle, want = found
+            key = (*pair, cycle)
+            if key not in wanted or want.due_on < wanted[key].due_on:
+                wanted[key] = want
+
+    inserts, updates, events = [], [], []
+    for key, want in wanted.items():
+        assignment = existing.get(key)
+        if assignment is None:
+            inserts.append((key, want))
+        elif (assignment.status in OPEN and assignment.requirement_id is not None
+              and (assignment.due_on, assignment.requirement_id, assignment.reason)
+              != (want.due_on, want.requirement_id, want.reason)):
+            updates.append({"id": assignment.id, "due_on": want.due_on,
+                            "requirement_id": want.requirement_id, "reason": want.reason})
+            events.append({"assignment_id": assignment.id, "at": now, "kind": "updated",
+                           "detail": {**want.detail, "previous_due_on":
+                                      assignment.due_on.isoformat()}})
+        else:
+            counts["unchanged"] += 1
+
+    # Leavers' open assignments, and requirement-made ones nobody requires any more.
+    leaver_rows = db.session.execute(
+        select(Assignment.id, Employee.leave_date, Employee.active)
+        .join(Employee, Employee.id == Assignment.employee_id)
+        .where(Assignment.status.in_(OPEN), ~_present(Employee, today),
+               or_(Employee.hire_date.is_(None), Employee.hire_date <= today))).all()
+    closing = {}
+    for assignment_id, leave_date, active in leaver_rows:
+        closing[assignment_id] = {"why": "left the company", "active": active,
+                                  "leave_date": leave_date.isoformat() if leave_date else None}
+    for (employee_id, course_id, _), assignment in existing.items():
+        if (assignment.status in OPEN and assignment.requirement_id is not None
+                and assignment.id not in closing
+                and (employee_id, course_id) not in wanted_pairs):
+            retired = assignment.requirement_id not in active_ids
+            closing[assignment.id] = {
+                "why": "requirement no longer active" if retired else "no longer in the audience",
+                "requirement_id": assignment.requirement_id}
+    for assignment_id, detail in closing.items():
+        events.append({"assignment_id": assignment_id, "at": now, "kind": "closed",
+                       "detail": {**detail, "on": today.isoformat()}})
+
+    # Writes, in bulk.
+    if inserts:
+        # RETURNING the key as well as the id: batched without relying on row order.
+        created = db.session.execute(
+            insert(Assignment).returning(Assignment.id, Assignment.employee_id,
+                                         Assignment.course_id, Assignment.cycle),
+            [{"employee_id": key[0], "course_id": key[1], "cycle": key[2], "assigned_on": today,
+              "due_on": want.due_on, "status": "assigned", "requirement_id": want.requirement_id,
+              "reason": want.reason, "created_at": now} for key, want in inserts]).all()
+        events.extend({"assignment_id": row.id, "at": now, "kind": "created",
+                       "detail": wanted[(row.employee_id, row.course_id, row.cycle)].detail}
+                      for row in created)
+    if updates:
+        db.session.execute(update(Assignment), updates)
+    if closing:
+        db.session.execute(update(Assignment), [{"id": i, "status": "closed"} for i in closing])
+    if events:
+        db.session.execute(insert(AssignmentEvent), events)
+    if new_members:
+        db.session.execute(insert(RequirementMember), new_members)
+    if gone:
+        db.session.execute(
+            delete(RequirementMember.__table__).where(
+                RequirementMember.requirement_id == bindparam("r"),
+                RequirementMember.employee_id == bindparam("e")), gone)
+    if requirements:
+        db.session.execute(update(Requirement), [{"id": r.id, "last_synced_on": today}
+                                                 for r in requirements])
+    db.session.flush()
+    db.session.expire_all()
+    counts.update(created=len(inserts), updated=len(updates), closed=len(closing))
+    return counts
+
+
+def _want(requirement: Requirement, today: date, entered_on: date, hire_date: date | None,
+          history: list[Assignment], certified_on: date | None) -> tuple[str, _Want] | None:
+    """The cycle a person must take now for one requirement, or None (nothing due yet)."""
+    base = {"requirement_id": requirement.id, "requirement": requirement.name,
+            "recurrence": requirement.recurrence, "entered_on": entered_on.isoformat(),
+            "hire_date": hire_date.isoformat() if hire_date else None,
+            "starts_on": requirement.starts_on.isoformat(), "today": today.isoformat()}
+    if requirement.recurrence == "calendar":
+        cycle = rules.calendar_cycle(today, requirement.deadline_month, requirement.deadline_day)
+        if certified_on is not None and certified_on >= cycle.start and not any(
+                a.cycle == cycle.label for a in history):
+            return None  # already certified in this cycle, outside any assignment
+        due, why = rules.calendar_due(cycle, entered_on, requirement.starts_on,
+                                      requirement.due_days_after_entry)
+        reason = _entry_reason(entered_on, hire_date) if why == "new_entrant" else "cycle"
+        return cycle.label, _Want(due, requirement.id, reason, {
+            **base, "cycle_start": cycle.start.isoformat(),
+            "cycle_deadline": cycle.deadline.isoformat(), "due_on": due.isoformat(),
+            "due_days_after_entry": requirement.due_days_after_entry})
+    if requirement.recurrence == "once":
+        done = any(a.status in ("completed", "waived") for a in history)
+        if (done or certified_on is not None) and not any(a.cycle == "once" for a in history):
+            return None
+        due = rules.first_due(entered_on, requirement.starts_on, requirement.due_days_after_entry)
+        return "once", _Want(due, requirement.id, _entry_reason(entered_on, hire_date),
+                             {**base, "due_on": due.isoformat()})
+    # rolling
+    months, window = requirement.every_months, requirement.window_days
+    numbered = [(n, a) for a in history if (n := _cycle_number(a.cycle)) is not None]
+    done = [(n, a) for n, a in numbered if a.status in ("completed", "waived")]
+    if done:
+        number, previous = max(done, key=lambda item: item[0])
+        completed_on = (local_date(previous.completed_at) if previous.completed_at
+                        else previous.due_on)
+        due = rules.next_rolling_due(previous.due_on, completed_on, months, window)
+        detail = {"previous_cycle": previous.cycle, "previous_due_on":
+                  previous.due_on.isoformat(), "completed_on": completed_on.isoformat(),
+                  "in_window": rules.in_window(completed_on, previous.due_on, window)}
+        number, reason = number + 1, "recertification"
+    elif certified_on is not None and not numbered:
+        due = rules.add_months(certified_on, months)
+        detail = {"certified_on": certified_on.isoformat()}
+        number, reason = 1, "recertification"
+    else:
+        due = rules.first_due(entered_on, requirement.starts_on,
+                              requirement.due_days_after_entry)
+        detail = {}
+        number, reason = 1, _entry_reason(entered_on, hire_date)
+    label = f"cycle-{number}"
+    if reason == "recertification" and today < rules.window_opens(due, window) and not any(
+            a.cycle == label for a in history):
+        return None  # the next cycle's window is not open yet
+    return label, _Want(due, requirement.id, reason, {
+        **base, **detail, "every_months": months, "window_days": window,
+        "window_opens": rules.window_opens(due, window).isoformat(), "due_on": due.isoformat()})

@@ -1,0 +1,14 @@
+"""Periodic jobs of the compliance area (listed in ``lms.scheduler.registry``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lms.clock import local_date
+from lms.compliance.sync import sync_assignments
+
+
+def assignment_sync(now: datetime) -> dict[str, int]:
+    """Sync assignments with the requirements for the company-local day of ``now``:
+    ``{"created", "updated", "closed", "unchanged"}``. Idempotent; the runner commits."""
+    return sync_assignments(local_date(now))

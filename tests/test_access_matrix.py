@@ -1,0 +1,129 @@
+"""Who may reach which endpoint, generated from the app's route table.
+
+Every endpoint must be listed in ACCESS; a new route without an entry fails here, so no page
+ships unchecked. Each is requested as anonymous, as another employee (someone else's objects),
+as the owner, as a trainer and as an admin, and the answer is checked against its level.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from certificates.models import Certificate
+from lms.db import db
+from tests import helpers
+from tests.conftest import PASSWORD
+
+# public: anyone; signed_in: any signed-in person; owner: the learner's own records (anyone
+# else gets 404, as for a missing id); trainer: trainers and admins; admin: admins only.
+ACCESS = {
+    "auth.login": "public", "certificates.verify": "public", "certificates.verify_form": "public",
+    "healthz": "public", "org.speak_up": "public", "static": "public",
+    "auth.logout": "signed_in", "certificates.mine": "signed_in",
+    "training.my_training": "signed_in", "training.my_training_page": "signed_in",
+    "media.media_file": "signed_in",
+    "certificates.download": "owner", "courses.attestation": "owner", "courses.complete": "owner",
+    "courses.module": "owner", "quizzes.attempt": "owner", "quizzes.result": "owner",
+    "quizzes.start": "owner", "quizzes.submit": "owner", "training.course_home": "owner",
+    "training.start": "owner",
+    **dict.fromkeys((
+        "content.add_file", "content.course", "content.delete_file", "content.diff",
+        "content.discard", "content.download_draft", "content.download_version", "content.edit",
+        "content.import_questions", "content.import_zip", "content.index", "content.media",
+        "content.new_course", "content.open_draft", "content.preview", "content.publish",
+        "content.rollback", "content.save", "content.upload_media",
+    ), "trainer"),
+    "scheduler.jobs": "admin",
+}
+
+
+@pytest.fixture
+def world(app, make_employee, make_assignment, catalog, login):
+    """An owner with a certificate, an open attempt and an assignment, a course draft, and
+    other people by role."""
+    owner = make_employee("Owner Person", email="owner@example.com")
+    make_employee("Other Person", email="other@example.com")
+    make_employee("Trainer Person", email="trainer@example.com", roles=("trainer",))
+    make_employee("Admin Person", email="admin@example.com", roles=("admin",))
+    client = app.test_client()
+    login(client, "owner@example.com")
+    done = make_assignment(owner, catalog["self-defense-basics"])
+    helpers.complete_course(client, done, "Owner Person", PASSWORD)
+    todo = make_assignment(owner, catalog["code-of-conduct"])
+    enrollment = helpers.start(client, todo)
+    helpers.read_all_modules(client, enrollment)
+    helpers.sign(client, enrollment, "Owner Person", PASSWORD)
+    attempt = helpers.open_attempt(client, enrollment)
+    certificate = db.session.scalar(select(Certificate))
+    trainer = app.test_client()
+    login(trainer, "trainer@example.com")
+    assert trainer.post("/content/courses/code-of-conduct/draft").status_code == 302
+    return {
+        "enrollment_id": enrollment.id, "position": 1, "attempt_id": attempt.id,
+        "assignment_id": todo.id, "code": certificate.code, "slug": "code-of-conduct",
+        "name": "quiz.md", "number": 1, "sha256": "0" * 64, "ext": "png",
+        "filename": "app.css",
+    }
+
+
+def _url(app, endpoint: str, values: dict) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{k: values[k] for k in rule.arguments})
+
+
+def _methods(app, endpoint: str) -> list[str]:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    return sorted(rule.methods - {"HEAD", "OPTIONS"})
+
+
+def _client(app, email: str | None):
+    client = app.test_client()
+    if email:
+        response = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302
+    return client
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - set(ACCESS) == set(), "add these endpoints to ACCESS"
+    assert set(ACCESS) - endpoints == set(), "remove endpoints that no longer exist"
+
+
+def test_the_matrix_holds(app, world):
+    roles = {"anonymous": None, "other": "other@example.com", "owner": "owner@example.com",
+             "trainer": "trainer@example.com", "admin": "admin@example.com"}
+    clients = {role: _client(app, email) for role, email in roles.items()}
+    failures = []
+    for endpoint, level in sorted(ACCESS.items()):
+        url = _url(app, endpoint, world)
+        for method in _methods(app, endpoint):
+            for role, client in clients.items():
+                if endpoint == "auth.logout" and role != "anonymous":
+                    continue  # signing out would end the session the rest of the test needs
+                allowed = {"public": True, "signed_in": role != "anonymous",
+                           "owner": role == "owner", "trainer": role in ("trainer", "admin"),
+                           "admin": role == "admin"}[level]
+                if allowed and method != "GET":
+                    continue  # allowed state changes are tested where they belong
+                status = client.open(url, method=method).status_code
+                location = ""
+                if status == 302:
+                    location = client.open(url, method=method).location or ""
+                if allowed:
+                    ok = status not in (401, 403) and "/login" not in location and (
+                        status != 404 or endpoint == "media.media_file")
+                elif role == "anonymous":
+                    ok = status == 302 and "/login" in location
+                elif level == "owner":
+                    ok = status == 404
+                else:
+                    ok = status == 403
+                if not ok:
+                    failures.append(f"{method} {url} as {role}: {status} {location}")
+    assert failures == []
+
