@@ -50,12 +50,13 @@ def _register_blueprints(app: Flask) -> None:
     from lms.catalog.views import bp as content_bp
     from lms.catalog.views import media_bp
     from lms.compliance.views import bp as training_bp
+    from lms.hr.views import bp as hr_bp
     from lms.org.views import bp as org_bp
     from lms.scheduler.views import bp as scheduler_bp
     from quizzes.views import bp as quizzes_bp
 
     for blueprint in (auth_bp, training_bp, courses_bp, quizzes_bp, certificates_bp, org_bp,
-                      content_bp, media_bp, scheduler_bp):
+                      content_bp, media_bp, scheduler_bp, hr_bp):
         app.register_blueprint(blueprint)
 
 

@@ -16,7 +16,8 @@ from tests import helpers
 from tests.conftest import PASSWORD
 
 # public: anyone; signed_in: any signed-in person; owner: the learner's own records (anyone
-# else gets 404, as for a missing id); trainer: trainers and admins; admin: admins only.
+# else gets 404, as for a missing id); trainer: trainers and admins; hr: HR and admins;
+# admin: admins only.
 ACCESS = {
     "auth.login": "public", "certificates.verify": "public", "certificates.verify_form": "public",
     "healthz": "public", "org.speak_up": "public", "static": "public",
@@ -35,6 +36,7 @@ ACCESS = {
         "content.rollback", "content.save", "content.upload_media",
     ), "trainer"),
     "scheduler.jobs": "admin",
+    "hr.overdue_page": "hr", "hr.follow_up": "hr",
 }
 
 
@@ -46,6 +48,7 @@ def world(app, make_employee, make_assignment, catalog, login):
     make_employee("Other Person", email="other@example.com")
     make_employee("Trainer Person", email="trainer@example.com", roles=("trainer",))
     make_employee("Admin Person", email="admin@example.com", roles=("admin",))
+    make_employee("Hr Person", email="hr@example.com", roles=("hr",))
     client = app.test_client()
     login(client, "owner@example.com")
     done = make_assignment(owner, catalog["self-defense-basics"])
@@ -96,7 +99,8 @@ def test_every_route_is_in_the_matrix(app):
 
 def test_the_matrix_holds(app, world):
     roles = {"anonymous": None, "other": "other@example.com", "owner": "owner@example.com",
-             "trainer": "trainer@example.com", "admin": "admin@example.com"}
+             "trainer": "trainer@example.com", "hr": "hr@example.com",
+             "admin": "admin@example.com"}
     clients = {role: _client(app, email) for role, email in roles.items()}
     failures = []
     for endpoint, level in sorted(ACCESS.items()):
@@ -107,7 +111,7 @@ def test_the_matrix_holds(app, world):
                     continue  # signing out would end the session the rest of the test needs
                 allowed = {"public": True, "signed_in": role != "anonymous",
                            "owner": role == "owner", "trainer": role in ("trainer", "admin"),
-                           "admin": role == "admin"}[level]
+                           "hr": role in ("hr", "admin"), "admin": role == "admin"}[level]
                 if allowed and method != "GET":
                     continue  # allowed state changes are tested where they belong
                 status = client.open(url, method=method).status_code
