@@ -12,3 +12,17 @@ def assignment_sync(now: datetime) -> dict[str, int]:
     """Sync assignments with the requirements for the company-local day of ``now``:
     ``{"created", "updated", "closed", "unchanged"}``. Idempotent; the runner commits."""
     return sync_assignments(local_date(now))
+
+
+def reminders(now: datetime) -> dict[str, int]:
+    """Queue today's reminders and escalations (each e-mail once, by its outbox key)."""
+    from lms.compliance.reminders import send_reminders
+
+    return send_reminders(local_date(now))
+
+
+def hr_digest(now: datetime) -> dict[str, int]:
+    """Queue today's digest for each HR person (once a day)."""
+    from lms.compliance.reminders import send_hr_digest
+
+    return send_hr_digest(local_date(now))

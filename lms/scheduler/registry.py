@@ -86,11 +86,27 @@ def _assignment_sync(now: datetime) -> dict:
     return assignment_sync(now)
 
 
+def _reminders(now: datetime) -> dict:
+    from lms.compliance.tasks import reminders
+
+    return reminders(now)
+
+
+def _hr_digest(now: datetime) -> dict:
+    from lms.compliance.tasks import hr_digest
+
+    return hr_digest(now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox-delivery", _deliver_outbox, Every(60),
         "Send queued e-mail (retries with back-off while the SMTP server is down)."),
     Job("assignment-sync", _assignment_sync, Daily(time(2, 0), "Asia/Shanghai"),
         "Create, update or close assignments from the requirements (idempotent)."),
+    Job("reminders", _reminders, Daily(time(9, 0), "Asia/Shanghai"),
+        "Remind employees before due dates; escalate overdue ones to managers and HR."),
+    Job("hr-digest", _hr_digest, Daily(time(8, 30), "Asia/Shanghai"),
+        "A daily overdue summary to each HR person."),
 )
 
 
