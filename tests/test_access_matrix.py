@@ -36,7 +36,7 @@ ACCESS = {
         "content.rollback", "content.save", "content.upload_media",
     ), "trainer"),
     "scheduler.jobs": "admin",
-    "hr.overdue_page": "hr", "hr.follow_up": "hr",
+    "hr.overdue_page": "hr", "hr.follow_up": "hr", "hr.explain_page": "hr",
 }
 
 

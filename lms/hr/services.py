@@ -141,3 +141,44 @@ def filter_choices() -> dict[str, list[tuple[int, str]]]:
 
 def manager_by_number(number: str) -> Employee | None:
     return db.session.scalar(select(Employee).where(Employee.employee_number == number.strip()))
+
+
+@dataclass(frozen=True)
+class Explanation:
+    assignment: Assignment
+    employee: Employee
+    course_title: str
+    requirement: object | None
+    events: list
+    emails: list
+    follow_ups: list
+    days_overdue: int
+
+
+def explain(assignment_id: int, today: date) -> Explanation | None:
+    """Why an assignment is what it is: the requirement, the dates it was computed from, the
+    events that moved it, the e-mails sent about it and HR's notes."""
+    from lms.compliance.models import AssignmentEvent, Requirement
+    from lms.notifications.models import OutboxMessage
+
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        return None
+    title = db.session.scalar(select(_course_title()).where(Assignment.id == assignment_id))
+    requirement = (db.session.get(Requirement, assignment.requirement_id)
+                   if assignment.requirement_id else None)
+    events = db.session.scalars(select(AssignmentEvent).where(
+        AssignmentEvent.assignment_id == assignment_id).order_by(AssignmentEvent.at,
+                                                                 AssignmentEvent.id)).all()
+    # Keys are "kind:assignment=ID:..." (lms.notifications.services.message_key).
+    emails = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.key.like(f"%:assignment={assignment_id}:%")
+        | OutboxMessage.key.like(f"%:assignment={assignment_id}")
+    ).order_by(OutboxMessage.created_at)).all()
+    notes = db.session.execute(
+        select(FollowUp, Employee.full_name).join(Employee, Employee.id == FollowUp.author_id)
+        .where(FollowUp.assignment_id == assignment_id).order_by(FollowUp.created_at)).all()
+    overdue_days = ((today - assignment.due_on).days
+                    if assignment.status in OPEN_STATUSES and assignment.due_on < today else 0)
+    return Explanation(assignment, assignment.employee, title or "", requirement, list(events),
+                       list(emails), list(notes), overdue_days)

@@ -13,6 +13,7 @@ from lms.hr.services import (
     SORTS,
     OverdueFilters,
     add_follow_up,
+    explain,
     filter_choices,
     manager_by_number,
     overdue,
@@ -65,3 +66,13 @@ def follow_up(assignment_id: int):
         flash(_("Follow-up saved."), "success")
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/hr/overdue") else url_for(".overdue_page"))
+
+
+@bp.get("/assignments/<int:assignment_id>")
+@role_required("hr", "admin")
+def explain_page(assignment_id: int):
+    """One click from the overdue list: why this person has this assignment, due then."""
+    explanation = explain(assignment_id, today())
+    if explanation is None:
+        abort(404)
+    return render_template("hr/explain.html", x=explanation, today=today())

@@ -103,3 +103,19 @@ def test_hr_digest_once_a_day(overdue_case, make_employee):
     assert send_hr_digest(date(2027, 1, 2))["digests"] == 1
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key.like("hr-digest%")))
     assert message.recipient == "liu.min@example.com" and "1 overdue" in message.subject
+
+
+def test_explain_shows_the_rule_the_events_and_the_emails(app, overdue_case, make_employee):
+    from tests.conftest import PASSWORD
+
+    send_reminders(date(2026, 12, 17))
+    db.session.commit()
+    make_employee("Liu Min", email="liu.min@example.com", roles=("hr",))
+    hr = app.test_client()
+    hr.post("/login", data={"email": "liu.min@example.com", "password": PASSWORD})
+    page = hr.get(f"/hr/assignments/{overdue_case.id}").text
+    assert "code-of-conduct (calendar)" in page  # the requirement
+    assert "days before due: 14, 3, 0" in page and "7 days after due" in page
+    assert "reminded" in page and "li.na@example.com" in page  # event and e-mail
+    assert "Li &lt;b&gt;Na&lt;/b&gt;" in page
+    assert hr.get("/hr/assignments/999999").status_code == 404
