@@ -7,10 +7,13 @@ as the owner, as a trainer and as an admin, and the answer is checked against it
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from certificates.models import Certificate
+from lms.compliance.models import Requirement
 from lms.db import db
 from tests import helpers
 from tests.conftest import PASSWORD
@@ -37,6 +40,7 @@ ACCESS = {
     ), "trainer"),
     "scheduler.jobs": "admin",
     "hr.overdue_page": "hr", "hr.follow_up": "hr", "hr.explain_page": "hr",
+    "hr.requirements_page": "hr", "hr.requirement_form": "hr",
 }
 
 
@@ -59,6 +63,11 @@ def world(app, make_employee, make_assignment, catalog, login):
     helpers.sign(client, enrollment, "Owner Person", PASSWORD)
     attempt = helpers.open_attempt(client, enrollment)
     certificate = db.session.scalar(select(Certificate))
+    requirement = Requirement(course_id=catalog["code-of-conduct"].id, name="Everyone",
+                              audience={"everyone": True}, recurrence="once",
+                              starts_on=date(2026, 1, 1))
+    db.session.add(requirement)
+    db.session.commit()
     trainer = app.test_client()
     login(trainer, "trainer@example.com")
     assert trainer.post("/content/courses/code-of-conduct/draft").status_code == 302
@@ -66,7 +75,7 @@ def world(app, make_employee, make_assignment, catalog, login):
         "enrollment_id": enrollment.id, "position": 1, "attempt_id": attempt.id,
         "assignment_id": todo.id, "code": certificate.code, "slug": "code-of-conduct",
         "name": "quiz.md", "number": 1, "sha256": "0" * 64, "ext": "png",
-        "filename": "app.css",
+        "filename": "app.css", "requirement_id": requirement.id,
     }
 
 

@@ -149,6 +149,7 @@ class Explanation:
     employee: Employee
     course_title: str
     requirement: object | None
+    computed_from: dict
     events: list
     emails: list
     follow_ups: list
@@ -156,17 +157,17 @@ class Explanation:
 
 
 def explain(assignment_id: int, today: date) -> Explanation | None:
-    """Why an assignment is what it is: the requirement, the dates it was computed from, the
-    events that moved it, the e-mails sent about it and HR's notes."""
-    from lms.compliance.models import AssignmentEvent, Requirement
+    """The compliance explanation (the requirement, the dates the due date was computed from,
+    the events) plus what HR needs beside it: the e-mails sent about it and HR's notes."""
+    from lms.compliance.models import AssignmentEvent
+    from lms.compliance.services import explain as compliance_explain
     from lms.notifications.models import OutboxMessage
 
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
+    facts = compliance_explain(assignment_id)
+    if facts is None:
         return None
+    assignment = db.session.get(Assignment, assignment_id)
     title = db.session.scalar(select(_course_title()).where(Assignment.id == assignment_id))
-    requirement = (db.session.get(Requirement, assignment.requirement_id)
-                   if assignment.requirement_id else None)
     events = db.session.scalars(select(AssignmentEvent).where(
         AssignmentEvent.assignment_id == assignment_id).order_by(AssignmentEvent.at,
                                                                  AssignmentEvent.id)).all()
@@ -180,5 +181,6 @@ def explain(assignment_id: int, today: date) -> Explanation | None:
         .where(FollowUp.assignment_id == assignment_id).order_by(FollowUp.created_at)).all()
     overdue_days = ((today - assignment.due_on).days
                     if assignment.status in OPEN_STATUSES and assignment.due_on < today else 0)
-    return Explanation(assignment, assignment.employee, title or "", requirement, list(events),
-                       list(emails), list(notes), overdue_days)
+    return Explanation(assignment, assignment.employee, title or "", assignment.requirement,
+                       facts["computed_from"] or {}, list(events), list(emails), list(notes),
+                       overdue_days)

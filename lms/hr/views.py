@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
 
+from courses.models import CourseVersion
 from lms.auth.access import role_required
 from lms.clock import today
-from lms.compliance.models import Assignment
+from lms.compliance.models import Assignment, Requirement
 from lms.db import db
 from lms.hr.forms import FollowUpForm
+from lms.hr.requirements import RequirementInput, as_input
+from lms.hr.requirements import save as save_requirement
 from lms.hr.services import (
     SORTS,
     OverdueFilters,
@@ -76,3 +83,68 @@ def explain_page(assignment_id: int):
     if explanation is None:
         abort(404)
     return render_template("hr/explain.html", x=explanation, today=today())
+
+
+def _form_input() -> RequirementInput:
+    """The requirement form as plain values (bad numbers become None and are reported)."""
+    form = request.form
+
+    def number(name: str) -> int | None:
+        value = form.get(name, "").strip()
+        return int(value) if value.isdigit() and len(value) < 7 else None
+
+    def ids(name: str) -> list[int]:
+        return [int(v) for v in form.getlist(name) if v.isdigit() and len(v) < 10]
+
+    try:
+        starts_on = date.fromisoformat(form.get("starts_on", ""))
+    except ValueError:
+        starts_on = None
+    return RequirementInput(
+        course_id=number("course_id"), name=form.get("name", ""),
+        everyone="everyone" in form, new_hires="new_hires" in form, managers="managers" in form,
+        department_ids=ids("department_ids"), location_ids=ids("location_ids"),
+        job_titles=form.get("job_titles", "")[:5000], recurrence=form.get("recurrence", ""),
+        every_months=number("every_months"), deadline_month=number("deadline_month"),
+        deadline_day=number("deadline_day"), window_days=number("window_days") or 0,
+        due_days_after_entry=number("due_days_after_entry"),
+        reminder_days=form.get("reminder_days", "")[:200],
+        escalate_manager_days=number("escalate_manager_days"),
+        escalate_hr_days=number("escalate_hr_days"), starts_on=starts_on,
+        active="active" in form)
+
+
+@bp.get("/requirements")
+@role_required("hr", "admin")
+def requirements_page():
+    rows = db.session.execute(
+        select(Requirement, CourseVersion.title)
+        .outerjoin(CourseVersion, (CourseVersion.course_id == Requirement.course_id)
+                   & (CourseVersion.status == "published"))
+        .order_by(Requirement.active.desc(), Requirement.name)).all()
+    return render_template("hr/requirements.html", rows=rows)
+
+
+@bp.route("/requirements/new", methods=["GET", "POST"])
+@bp.route("/requirements/<int:requirement_id>", methods=["GET", "POST"])
+@role_required("hr", "admin")
+def requirement_form(requirement_id: int | None = None):
+    requirement = None
+    if requirement_id is not None:
+        requirement = db.session.get(Requirement, requirement_id)
+        if requirement is None:
+            abort(404)
+    errors: dict[str, str] = {}
+    data = as_input(requirement) if requirement else RequirementInput(starts_on=today())
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        data = _form_input()
+        saved, errors = save_requirement(requirement, data)
+        if saved is not None:
+            db.session.commit()
+            flash(_("Requirement saved. The next assignment sync applies it."), "success")
+            return redirect(url_for(".requirements_page"))
+    return render_template("hr/requirement_form.html", requirement=requirement, data=data,
+                           errors=errors, choices=filter_choices(), months=range(1, 13)), (
+        400 if errors else 200)

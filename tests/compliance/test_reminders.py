@@ -119,3 +119,23 @@ def test_explain_shows_the_rule_the_events_and_the_emails(app, overdue_case, mak
     assert "reminded" in page and "li.na@example.com" in page  # event and e-mail
     assert "Li &lt;b&gt;Na&lt;/b&gt;" in page
     assert hr.get("/hr/assignments/999999").status_code == 404
+
+
+def test_explain_after_a_sync_shows_how_the_due_date_was_worked_out(
+        app, catalog, make_employee, make_requirement):
+    from lms.compliance.models import Assignment
+    from lms.compliance.sync import sync_assignments
+    from tests.conftest import PASSWORD
+
+    make_employee("New Hire", email="new.hire@example.com", hire_date=date(2026, 11, 20))
+    make_requirement(catalog["harassment-prevention"], due_days_after_entry=30,
+                     audience={"everyone": True})
+    sync_assignments(date(2026, 11, 21))
+    db.session.commit()
+    assignment = db.session.scalar(select(Assignment))
+    make_employee("Liu Min", email="liu.min@example.com", roles=("hr",))
+    hr = app.test_client()
+    hr.post("/login", data={"email": "liu.min@example.com", "password": PASSWORD})
+    page = hr.get(f"/hr/assignments/{assignment.id}").text
+    assert "How the due date was worked out" in page and "created" in page
+    assert "2026-11-20" in page  # the hire date it was computed from
