@@ -42,27 +42,33 @@ class Every:
 
 @dataclass(frozen=True)
 class Daily:
-    """Once a day at ``at`` in ``zone`` (an IANA zone name)."""
+    """Once a day at ``at`` in ``zone`` (an IANA zone name); by default the company's zone
+    (``LMS_TIMEZONE``), read when the schedule is used, not when this module is imported."""
 
     at: time
-    zone: str
+    zone: str | None = None
+
+    def _zone(self) -> ZoneInfo:
+        from lms.clock import org_zone
+
+        return ZoneInfo(self.zone) if self.zone else org_zone()
 
     def slot(self, now: datetime) -> datetime:
-        local = now.astimezone(ZoneInfo(self.zone))
-        fire = datetime.combine(local.date(), self.at, tzinfo=ZoneInfo(self.zone))
+        zone = self._zone()
+        local = now.astimezone(zone)
+        fire = datetime.combine(local.date(), self.at, tzinfo=zone)
         if fire > local:
-            fire = datetime.combine(local.date() - timedelta(days=1), self.at,
-                                    tzinfo=ZoneInfo(self.zone))
+            fire = datetime.combine(local.date() - timedelta(days=1), self.at, tzinfo=zone)
         return fire.astimezone(UTC)
 
     def trigger(self):
         from apscheduler.triggers.cron import CronTrigger
 
         return CronTrigger(hour=self.at.hour, minute=self.at.minute, second=self.at.second,
-                           timezone=ZoneInfo(self.zone))
+                           timezone=self._zone())
 
     def describe(self) -> str:
-        return f"daily at {self.at.strftime('%H:%M')} ({self.zone})"
+        return f"daily at {self.at.strftime('%H:%M')} ({self._zone().key})"
 
 
 @dataclass(frozen=True)
@@ -101,11 +107,11 @@ def _hr_digest(now: datetime) -> dict:
 JOBS: tuple[Job, ...] = (
     Job("outbox-delivery", _deliver_outbox, Every(60),
         "Send queued e-mail (retries with back-off while the SMTP server is down)."),
-    Job("assignment-sync", _assignment_sync, Daily(time(2, 0), "Asia/Shanghai"),
+    Job("assignment-sync", _assignment_sync, Daily(time(2, 0)),
         "Create, update or close assignments from the requirements (idempotent)."),
-    Job("reminders", _reminders, Daily(time(9, 0), "Asia/Shanghai"),
+    Job("reminders", _reminders, Daily(time(9, 0)),
         "Remind employees before due dates; escalate overdue ones to managers and HR."),
-    Job("hr-digest", _hr_digest, Daily(time(8, 30), "Asia/Shanghai"),
+    Job("hr-digest", _hr_digest, Daily(time(8, 30)),
         "A daily overdue summary to each HR person."),
 )
 

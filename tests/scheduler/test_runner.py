@@ -113,3 +113,15 @@ def test_old_run_records_are_pruned(app, extra_jobs):
     db.session.commit()
     run_job("noop", T0)
     assert len(runs()) == 2 and all(r.started_at > T0 - timedelta(days=2) for r in runs())
+
+
+def test_daily_jobs_follow_the_company_time_zone(app):
+    from flask import current_app
+
+    current_app.config["LMS_TIMEZONE"] = "Europe/Dublin"
+    try:
+        assert registry.get("reminders").schedule.describe() == "daily at 09:00 (Europe/Dublin)"
+        slot = registry.get("reminders").schedule.slot(datetime(2026, 7, 1, 12, 0, tzinfo=UTC))
+        assert slot == datetime(2026, 7, 1, 8, 0, tzinfo=UTC)  # 09:00 Irish summer time
+    finally:
+        current_app.config["LMS_TIMEZONE"] = "Asia/Shanghai"
