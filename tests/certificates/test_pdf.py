@@ -4,106 +4,221 @@ a broken file, and a renderer that fetches nothing but its own assets."""
 from __future__ import annotations
 
 import io
+import logging
+import re
 import socket
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from PIL import Image
 from pypdf import PdfReader
 
+import certificates.views
 from certificates.models import Certificate
 from certificates.pdf import AssetOnlyFetcher, cached_pdf, render_pdf
+from courses.services import published_version
 from lms.db import db
 from tests import helpers
 from tests.conftest import PASSWORD
 
+CHINESE_NAME = "王小明"
+MIXED_TITLE = "Personal safety 个人安全 and self-defense basics 自我防护基础"
+A4_LANDSCAPE_PT = (841.89, 595.28)
+
+
+def _run(tool: list[str], pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "check.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([*tool, str(path), *(["-"] if tool[0] == "pdftotext" else [])],
+                          check=True, capture_output=True, text=True, timeout=60).stdout
+
 
 def _text(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "c.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    return _run(["pdftotext", "-layout"], pdf, tmp_path)
 
 
 def _fonts(pdf: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "f.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
-                          text=True).stdout
+    return _run(["pdffonts"], pdf, tmp_path)
+
+
+MM = 72 / 25.4  # points per millimetre
+
+
+def _words(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, float]]:
+    """Every word on the page with its box (text, x0, y0, x1, y1 in points, y downwards)."""
+    html = _run(["pdftotext", "-bbox"], pdf, tmp_path)
+    return [(text, float(x0), float(y0), float(x1), float(y1)) for x0, y0, x1, y1, text in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                       r'yMax="([\d.]+)">([^<]*)</word>', html)]
+
+
+def assert_laid_out_inside_the_frame(pdf: bytes, tmp_path: Path, employee_number: str) -> None:
+    """All text inside the frame, and the details table above the QR code (no overlap)."""
+    words = _words(pdf, tmp_path)
+    width, height = A4_LANDSCAPE_PT
+    margin = 14 * MM  # the sheet's padding, outside the frame
+    for text, x0, y0, x1, y1 in words:
+        assert margin < x0 and x1 < width - margin, text
+        assert margin < y0 and y1 < height - margin, text
+    by_text = {text: (x0, y0, x1, y1) for text, x0, y0, x1, y1 in words}
+    qr_top = by_text["Verify"][1] - 30 * MM  # the 30 mm QR code sits just above "Verify at"
+    assert by_text[employee_number][3] < qr_top
+    assert by_text[employee_number][3] < by_text["Course"][1]  # "Course version" footer
+
+
+def _pages(pdf: bytes) -> list:
+    return PdfReader(io.BytesIO(pdf)).pages
+
+
+def _certify(client, make_employee, make_assignment, catalog, login, name: str, email: str,
+             title: str | None = None) -> Certificate:
+    """Pass a course through the learner's routes, which issues the certificate; ``title``
+    renames the published version first (the certificate snapshots the version's title)."""
+    course = catalog["self-defense-basics"]
+    if title is not None:
+        published_version(course.id).title = title
+        db.session.commit()
+    person = make_employee(name, email=email)
+    assignment = make_assignment(person, course)
+    login(client, email)
+    helpers.complete_course(client, assignment, name, PASSWORD)
+    certificate = db.session.scalar(sa.select(Certificate).where(
+        Certificate.employee_id == person.id))
+    assert certificate is not None
+    return certificate
 
 
 @pytest.fixture
-def certified(client, make_employee, make_assignment, catalog, login):
-    """A Chinese-named employee who passed a course, signed in."""
-    person = make_employee("王小明", email="wang.xm@example.com")
-    assignment = make_assignment(person, catalog["self-defense-basics"])
-    login(client, "wang.xm@example.com")
-    helpers.complete_course(client, assignment, "王小明", PASSWORD)
-    return db.session.scalar(db.select(Certificate))
+def certified(client, make_employee, make_assignment, catalog, login) -> Certificate:
+    """A Chinese-named employee who passed a course with a Latin and Chinese title, signed in."""
+    return _certify(client, make_employee, make_assignment, catalog, login, CHINESE_NAME,
+                    "wang.xm@example.com", MIXED_TITLE)
 
 
-def test_chinese_name_renders_with_a_cjk_font(client, certified, tmp_path):
+def test_chinese_name_renders_with_an_embedded_cjk_font(client, certified, tmp_path):
+    assert certified.holder_name == CHINESE_NAME and certified.course_title == MIXED_TITLE
     response = client.get(f"/certificates/{certified.code}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == \
+        f'attachment; filename="certificate-{certified.code}.pdf"'
     pdf = response.data
     fonts = _fonts(pdf, tmp_path)
-    assert "NotoSerifCJK" in fonts.replace("-", "").replace(" ", "")
+    cjk = [line for line in fonts.splitlines() if "Noto-Serif-CJK" in line
+           or "NotoSerifCJK" in line]
+    assert cjk, fonts
+    assert all(line.split()[-5] == "yes" for line in cjk), fonts  # the "emb" column
     text = _text(pdf, tmp_path)
-    assert "王小明" in text and certified.code in text
-    assert "Personal safety and self-defense basics" in text
-    reader = PdfReader(io.BytesIO(pdf))
-    assert len(reader.pages) == 1
-    box = reader.pages[0].mediabox
-    assert float(box.width) > float(box.height)  # A4 landscape
-    assert abs(float(box.width) - 841.89) < 1 and abs(float(box.height) - 595.28) < 1
+    assert CHINESE_NAME in text
+    assert certified.code in text
+    assert "个人安全" in text and "自我防护基础" in text and "Personal safety" in text
 
 
-def test_rendered_page_is_not_blank(client, certified, tmp_path):
+def test_one_a4_landscape_page(client, certified, tmp_path):
     pdf = client.get(f"/certificates/{certified.code}.pdf").data
-    (tmp_path / "c.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "30", "-gray", str(tmp_path / "c.pdf"),
-                    str(tmp_path / "page")], check=True)
-    (image,) = tmp_path.glob("page*.pgm")
-    data = image.read_bytes()
-    # A binary PGM: header of three lines, then one byte per pixel.
-    header_end = data.index(b"\n", data.index(b"\n", data.index(b"\n") + 1) + 1) + 1
-    width, height = map(int, data[3:header_end].split()[0:2])
-    pixels = data[header_end:]
+    pages = _pages(pdf)
+    assert len(pages) == 1
+    assert_laid_out_inside_the_frame(pdf, tmp_path, certified.employee_number)
+    box = pages[0].mediabox
+    assert float(box.width) > float(box.height)
+    assert abs(float(box.width) - A4_LANDSCAPE_PT[0]) < 1
+    assert abs(float(box.height) - A4_LANDSCAPE_PT[1]) < 1
+
+
+def test_rendered_page_is_landscape_and_not_blank(client, certified, tmp_path):
+    (tmp_path / "c.pdf").write_bytes(client.get(f"/certificates/{certified.code}.pdf").data)
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(tmp_path / "c.pdf"),
+                    str(tmp_path / "page")], check=True, timeout=60)
+    (png,) = tmp_path.glob("page*.png")  # one page, so one image
+    with Image.open(png) as image:
+        width, height = image.size
+        gray = image.convert("L")
+        histogram = gray.histogram()  # 256 counts of gray levels
+        # Where the ink is: the top half holds the title and the name, the bottom right the QR.
+        top = gray.crop((0, height // 8, width, height // 2)).getextrema()
+        qr = gray.crop((width * 2 // 3, height // 2, width, height)).getextrema()
     assert width > height
-    dark = sum(1 for value in pixels if value < 128)
-    assert dark > len(pixels) * 0.02  # the frame, the text and the QR code are there
+    assert abs(width / height - 297 / 210) < 0.02
+    assert sum(histogram) == width * height
+    # The frame, the text and the QR code are there.
+    assert sum(histogram[:128]) > width * height * 0.02
+    assert top[0] < 80 and qr[0] < 80
 
 
-def test_pdf_is_cached_and_a_broken_cache_file_is_never_served(app, client, certified,
-                                                               tmp_path):
+def test_long_name_and_title_stay_on_one_page(client, make_employee, make_assignment, catalog,
+                                              login, tmp_path):
+    name = "欧阳" + "明" * 40 + " Alexandria Konstantinopoulou-Wellington"
+    title = ("Anti-bribery, gifts, hospitality and conflicts of interest for everyone in "
+             "procurement, sales and customer service 反贿赂、礼品、招待与利益冲突 ") * 3
+    certificate = _certify(client, make_employee, make_assignment, catalog, login, name,
+                           "long.name@example.com", title[:300])
+    pdf = client.get(f"/certificates/{certificate.code}.pdf").data
+    assert len(_pages(pdf)) == 1
+    assert certificate.code in _text(pdf, tmp_path)
+    assert_laid_out_inside_the_frame(pdf, tmp_path, certificate.employee_number)
+
+
+def test_second_download_comes_from_the_cache(app, client, certified, monkeypatch):
     first = client.get(f"/certificates/{certified.code}.pdf").data
     cache_dir = app.config["LMS_CACHE_DIR"]
     cached = Path(cache_dir) / "certificates" / f"{certified.code}.pdf"
     assert cached.read_bytes() == first
     assert cached_pdf(cache_dir, certified.code) == first
-    cached.write_bytes(first[: len(first) // 2])  # a half-written file, as after a full disk
+
+    def no_rendering(html):
+        raise AssertionError("rendered again although the cache holds the PDF")
+
+    monkeypatch.setattr(certificates.views, "render_pdf", no_rendering)
+    second = client.get(f"/certificates/{certified.code}.pdf")
+    assert second.status_code == 200 and second.data == first
+    assert not list(cached.parent.glob(".*.tmp"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "no-eof"])
+def test_a_broken_cache_file_is_never_served(app, client, certified, damage):
+    first = client.get(f"/certificates/{certified.code}.pdf").data
+    cache_dir = app.config["LMS_CACHE_DIR"]
+    cached = Path(cache_dir) / "certificates" / f"{certified.code}.pdf"
+    broken = {
+        "truncated": first[: len(first) // 2],  # half-written, as after a full disk
+        "garbage": b"<html>not a pdf</html>",
+        "empty": b"",
+        "no-eof": first.replace(b"%%EOF", b"%%EOX"),
+    }[damage]
+    cached.write_bytes(broken)
     assert cached_pdf(cache_dir, certified.code) is None
     again = client.get(f"/certificates/{certified.code}.pdf").data
+    assert again != broken
     assert again.startswith(b"%PDF-") and b"%%EOF" in again[-1024:]
-    assert cached.read_bytes() == again
+    assert len(_pages(again)) == 1
+    assert cached.read_bytes() == again  # and the cache is repaired
 
 
-def test_unwritable_cache_still_serves(app, client, certified, tmp_path):
+def test_unwritable_cache_still_serves(app, client, certified, tmp_path, caplog):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     app.config["LMS_CACHE_DIR"] = str(blocker)
-    response = client.get(f"/certificates/{certified.code}.pdf")
+    with caplog.at_level(logging.WARNING, logger="certificates.views"):
+        response = client.get(f"/certificates/{certified.code}.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    assert len(_pages(response.data)) == 1
+    assert "serving the rendered PDF uncached" in caplog.text
 
 
 def test_someone_elses_certificate_is_not_found(app, client, certified, make_employee):
     make_employee("Other Person", email="other@example.com")
     other = app.test_client()
-    other.post("/login", data={"email": "other@example.com", "password": PASSWORD})
-    assert other.get(f"/certificates/{certified.code}.pdf").status_code == 404
+    assert other.post("/login", data={"email": "other@example.com",
+                                      "password": PASSWORD}).status_code == 302
+    response = other.get(f"/certificates/{certified.code}.pdf")
+    assert response.status_code == 404
+    assert not response.data.startswith(b"%PDF")
+    assert other.get("/certificates/AAAAA-AAAAA-AAAAA-AAAAA.pdf").status_code == 404
     anonymous = app.test_client()
-    assert anonymous.get(f"/certificates/{certified.code}.pdf").status_code == 302
+    response = anonymous.get(f"/certificates/{certified.code}.pdf")
+    assert response.status_code == 302 and "/login" in response.location
 
 
 class _Listener:
@@ -113,8 +228,9 @@ class _Listener:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen()
-        self.sock.settimeout(0.2)
+        self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
         self.connections = 0
         self.running = True
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -135,53 +251,79 @@ class _Listener:
         self.sock.close()
 
 
-def test_renderer_fetches_nothing_but_its_assets(tmp_path):
-    listener = _Listener()
-    url = f"http://127.0.0.1:{listener.port}/x"
+@pytest.fixture
+def listener():
+    server = _Listener()
+    yield server
+    server.close()
+
+
+def test_renderer_fetches_nothing_but_its_assets(listener, tmp_path):
+    url = listener.url
     html = f"""<html><head>
-      <link rel="stylesheet" href="{url}.css">
+      <style>@import url("file:///etc/hostname"); @import url("{url}import.css");</style>
+      <link rel="stylesheet" href="{url}x.css">
       <link rel="attachment" href="file:///etc/passwd">
-      <style>body {{ background: url("{url}.png"); }}
-             @import url("file:///etc/hostname");</style>
+      <link rel="icon" href="{url}favicon.ico">
+      <style>body {{ background: url("{url}bg.png"); }}
+             @font-face {{ font-family: X; src: url("file:///etc/passwd"); }}
+             p {{ font-family: X; }}</style>
       <link rel="stylesheet" href="asset:certificate.css">
     </head><body>
-      <img src="file:///etc/passwd"><img src="{url}.jpg">
+      <img src="file:///etc/passwd"><img src="{url}img.jpg">
       <img src="data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'><image
-        href='{url}'/></svg>">
-      <svg xmlns="http://www.w3.org/2000/svg"><image href="{url}.svg" width="10" height="10"/></svg>
+        href='{url}in-data.png'/></svg>">
+      <svg xmlns="http://www.w3.org/2000/svg"><image href="{url}svg.png" width="10"
+        height="10"/></svg>
       <object data="file:///etc/passwd"></object>
+      <iframe src="{url}frame.html"></iframe>
+      <a href="file:///etc/passwd" rel="attachment">attached</a>
       <p>hello</p>
     </body></html>"""
-    try:
-        result = render_pdf(html)
-    finally:
-        listener.close()
+    result = render_pdf(html)
     assert listener.connections == 0
-    assert any(u.startswith("file:///etc/passwd") for u in result.refused)
-    assert any(u.startswith(f"http://127.0.0.1:{listener.port}") for u in result.refused)
-    assert not any(u.startswith("asset:") for u in result.refused)
+    refused = result.refused
+    assert "file:///etc/passwd" in refused
+    assert "file:///etc/hostname" in refused
+    for path in ("x.css", "bg.png", "img.jpg"):
+        assert f"{url}{path}" in refused, refused
+    assert not any(u.startswith("asset:") for u in refused)
     text = _text(result.pdf, tmp_path)
-    assert "root:" not in text and "hello" in text
+    assert "hello" in text
+    assert "root:" not in text
     assert b"/EmbeddedFile" not in result.pdf  # no attachment was embedded
+    assert b"root:x:0:0" not in result.pdf
 
 
 def test_fetcher_refuses_paths_outside_its_folder():
     fetcher = AssetOnlyFetcher()
-    for url in ("asset:../pdf.py", "asset:/etc/passwd", "asset:../../lms/config.py"):
+    for url in ("asset:../pdf.py", "asset:/etc/passwd", "asset:../../lms/config.py",
+                "asset:", "asset:missing.css", "file:///etc/passwd", "data:text/css,p{}",
+                "ASSET:certificate.css"):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+    assert len(fetcher.refused) == 8
     assert fetcher.fetch("asset:certificate.css").read().startswith(b"@page")
 
 
-def test_hostile_names_are_escaped_in_the_pdf(client, make_employee, make_assignment, catalog,
-                                              login, tmp_path):
-    name = '<img src="file:///etc/passwd"><link rel=attachment href="file:///etc/passwd">'
-    person = make_employee(name, email="hostile@example.com")
-    assignment = make_assignment(person, catalog["self-defense-basics"])
-    login(client, "hostile@example.com")
-    helpers.complete_course(client, assignment, name, PASSWORD)
-    certificate = db.session.scalar(db.select(Certificate))
-    pdf = client.get(f"/certificates/{certificate.code}.pdf").data
+def test_hostile_name_and_title_are_text_and_fetch_nothing(client, make_employee,
+                                                           make_assignment, catalog, login,
+                                                           listener, tmp_path, caplog):
+    url = listener.url
+    name = (f'<img src="file:///etc/passwd"><img src="{url}n.png">'
+            '<link rel=attachment href="file:///etc/passwd">')[:300]
+    title = (f'<style>body{{background:url("{url}t.png")}}</style>'
+             f'<link rel=stylesheet href="{url}t.css"> url(file:///etc/passwd)')
+    with caplog.at_level(logging.WARNING, logger="certificates.pdf"):
+        certificate = _certify(client, make_employee, make_assignment, catalog, login, name,
+                               "hostile@example.com", title)
+        assert certificate.holder_name == name and certificate.course_title == title
+        pdf = client.get(f"/certificates/{certificate.code}.pdf").data
+    assert listener.connections == 0
+    # Escaped by Jinja, the markup never reaches the renderer as markup: nothing is even tried.
+    assert "refused" not in caplog.text
     text = _text(pdf, tmp_path)
-    assert "<img" in text  # shown as text, not interpreted
-    assert "root:" not in text and b"/EmbeddedFile" not in pdf
+    assert "<img" in text and "file:///etc/passwd" in text  # shown as text, not interpreted
+    assert "root:" not in text
+    assert b"/EmbeddedFile" not in pdf
+    assert len(_pages(pdf)) == 1
