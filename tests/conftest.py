@@ -124,7 +124,10 @@ def catalog(app) -> dict:
     report = sync_catalog(Path(app.config["LMS_CONTENT_DIR"]))
     assert not report.failed, report.failed
     db.session.commit()
-    return {c.slug: c for c in db.session.scalars(sa.select(Course))}
+    courses = {c.slug: c for c in db.session.scalars(sa.select(Course))}
+    # End the read transaction: on SQLite the live server would otherwise wait for it.
+    db.session.commit()
+    return courses
 
 
 @pytest.fixture
