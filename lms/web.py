@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from babel.dates import format_date as babel_format_date
 from flask import Flask, g, render_template, request
 from flask_babel import format_date
 from flask_login import current_user
@@ -27,6 +28,12 @@ def select_locale() -> str:
         if locale in LOCALES:
             return locale
     return request.accept_languages.best_match(LOCALES) or "en"
+
+
+def local_date(value, locale: str | None = "en", style: str = "long") -> str:
+    """``{{ due_on|local_date('zh-Hans') }}``: a date in the named language (2026年12月31日 in
+    zh-Hans). For e-mails, which render outside a request and name their language."""
+    return babel_format_date(value, style, locale=(locale or "en").replace("-", "_"))
 
 
 @login_manager.user_loader
@@ -121,6 +128,8 @@ def init_app(app: Flask) -> None:
         return {"org": org, "markdown": lambda text, inline=False: render_markdown(
             text, org(), inline=inline), "format_date": format_date,
                 "tr": translated, "tr_option": translated_option}
+
+    app.add_template_filter(local_date, "local_date")
 
     @app.get("/healthz")
     def healthz():

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from certificates.models import Certificate
 from lms.compliance.models import Requirement
 from lms.db import db
+from lms.people.models import Leave
 from tests import helpers
 from tests.conftest import PASSWORD
 
@@ -40,7 +41,8 @@ ACCESS = {
     ), "trainer"),
     "scheduler.jobs": "admin",
     "hr.overdue_page": "hr", "hr.follow_up": "hr", "hr.explain_page": "hr",
-    "hr.requirements_page": "hr", "hr.requirement_form": "hr",
+    "hr.requirements_page": "hr", "hr.requirement_form": "hr", "hr.waive_assignment": "hr",
+    "hr.leave_page": "hr", "hr.end_leave_page": "hr",
 }
 
 
@@ -67,6 +69,8 @@ def world(app, make_employee, make_assignment, catalog, login):
                               audience={"everyone": True}, recurrence="once",
                               starts_on=date(2026, 1, 1))
     db.session.add(requirement)
+    leave = Leave(employee_id=owner.id, starts_on=date(2020, 1, 1), ends_on=date(2020, 2, 1))
+    db.session.add(leave)
     db.session.commit()
     trainer = app.test_client()
     login(trainer, "trainer@example.com")
@@ -75,7 +79,8 @@ def world(app, make_employee, make_assignment, catalog, login):
         "enrollment_id": enrollment.id, "position": 1, "attempt_id": attempt.id,
         "assignment_id": todo.id, "code": certificate.code, "slug": "code-of-conduct",
         "name": "quiz.md", "number": 1, "sha256": "0" * 64, "ext": "png",
-        "filename": "app.css", "requirement_id": requirement.id,
+        "filename": "app.css", "requirement_id": requirement.id, "employee_id": owner.id,
+        "leave_id": leave.id,
     }
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,7 +20,8 @@ from courses.models import Course, Enrollment
 from lms.db import Base, utcnow
 from lms.people.models import Employee
 
-ASSIGNMENT_STATUSES = ("assigned", "in_progress", "completed", "waived", "closed")
+ASSIGNMENT_STATUSES = ("assigned", "in_progress", "completed", "waived", "paused", "expired",
+                       "closed")
 RECURRENCES = ("once", "rolling", "calendar")
 
 
@@ -81,13 +83,19 @@ class RequirementMember(Base):
 
 class Assignment(Base):
     """A person must complete a course for a cycle by a date. Overdue is not stored: it is
-    ``status in (assigned, in_progress) and due_on < today``, checked in queries."""
+    ``status in (assigned, in_progress) and due_on < today``, checked in queries.
+
+    ``waived``: HR exempted the person until ``waived_until`` (after that the sync reopens it).
+    ``paused``: the person is on leave since ``paused_on``; on return the due date moves by the
+    days away, which ``leave_days`` keeps so the sync's own due date stays comparable.
+    ``expired``: completed, but the certificate lapsed with no later cycle completed."""
 
     __tablename__ = "assignments"
     __table_args__ = (
         UniqueConstraint("employee_id", "course_id", "cycle"),
         CheckConstraint(
-            "status IN ('assigned', 'in_progress', 'completed', 'waived', 'closed')",
+            "status IN ('assigned', 'in_progress', 'completed', 'waived', 'paused', 'expired', "
+            "'closed')",
             name="status",
         ),
         Index("ix_assignments_status_due", "status", "due_on"),
@@ -108,8 +116,13 @@ class Assignment(Base):
     requirement_id: Mapped[int | None] = mapped_column(
         ForeignKey("requirements.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str | None] = mapped_column(String(32))
+    waived_until: Mapped[date | None] = mapped_column(Date)
+    waiver_reason: Mapped[str | None] = mapped_column(Text)
+    waived_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    paused_on: Mapped[date | None] = mapped_column(Date)
+    leave_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    employee: Mapped[Employee] = relationship()
+    employee: Mapped[Employee] = relationship(foreign_keys=[employee_id])
     course: Mapped[Course] = relationship()
     enrollment: Mapped[Enrollment | None] = relationship()
     requirement: Mapped[Requirement | None] = relationship()

@@ -8,9 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 
 from certificates.models import Certificate
+from certificates.services import issue_certificate
 from courses.models import Attestation, CourseVersion, Enrollment, Module, ModuleProgress
 from courses.services import published_version, start_enrollment
 from courses.signals import enrollment_completed
+from lms.clock import local_date
+from lms.compliance import rules
 from lms.compliance.models import Assignment, AssignmentEvent
 from lms.db import db
 from lms.i18n import translated
@@ -42,7 +45,7 @@ def begin(assignment: Assignment) -> Enrollment:
     """Start (or continue) the assignment's course on the currently published version."""
     if assignment.enrollment is not None and assignment.enrollment.status != "failed":
         return assignment.enrollment
-    if assignment.status not in ("assigned", "in_progress"):
+    if assignment.status not in ("assigned", "in_progress", "paused"):
         raise AssignmentError("This assignment is closed.")
     if assignment.enrollment is not None:
         raise AssignmentError("All quiz attempts are used. Please contact HR to reset them.")
@@ -51,7 +54,8 @@ def begin(assignment: Assignment) -> Enrollment:
         raise AssignmentError("This course has no published version yet.")
     enrollment = start_enrollment(assignment.employee_id, version.id)
     assignment.enrollment_id = enrollment.id
-    assignment.status = "in_progress"
+    if assignment.status == "assigned":  # paused stays paused: taking it on leave is allowed
+        assignment.status = "in_progress"
     db.session.flush()
     return enrollment
 
@@ -60,15 +64,39 @@ def begin(assignment: Assignment) -> Enrollment:
 def _on_enrollment_completed(enrollment: Enrollment, **_) -> None:
     assignment = db.session.scalar(
         select(Assignment).where(Assignment.enrollment_id == enrollment.id))
-    if assignment is not None and assignment.status != "completed":
-        assignment.status = "completed"
-        assignment.completed_at = enrollment.completed_at
-        db.session.add(AssignmentEvent(
-            assignment_id=assignment.id, kind="completed",
-            detail={"enrollment_id": enrollment.id,
-                    "completed_at": enrollment.completed_at.isoformat()
-                    if enrollment.completed_at else None}))
-        db.session.flush()
+    if assignment is None or assignment.status == "completed":
+        return
+    assignment.status = "completed"
+    assignment.completed_at = enrollment.completed_at
+    assignment.paused_on = None
+    completed_on = local_date(enrollment.completed_at)
+    detail = {"enrollment_id": enrollment.id,
+              "completed_at": enrollment.completed_at.isoformat()
+              if enrollment.completed_at else None}
+    if assignment.requirement is not None:
+        # The requirement, not the course, says how long this certification lasts.
+        certificate = issue_certificate(enrollment, completed_on)
+        certificate.expires_on = certification_expires_on(assignment, completed_on)
+        detail["certificate_expires_on"] = (certificate.expires_on.isoformat()
+                                            if certificate.expires_on else None)
+    db.session.add(AssignmentEvent(assignment_id=assignment.id, kind="completed",
+                                   detail=detail))
+    db.session.flush()
+
+
+def certification_expires_on(assignment: Assignment, completed_on: date) -> date | None:
+    """When the certificate earned by completing this assignment lapses: the next cycle's due
+    date. Calendar: the next deadline. Rolling: ``every_months`` after the cycle's due date
+    when completed inside its window (so completing early costs nothing), else after the
+    completion. Once: never."""
+    requirement = assignment.requirement
+    if requirement.recurrence == "calendar" and assignment.cycle.isdigit():
+        return rules.deadline_in(int(assignment.cycle) + 1, requirement.deadline_month,
+                                 requirement.deadline_day)
+    if requirement.recurrence == "rolling":
+        return rules.next_rolling_due(assignment.due_on, completed_on, requirement.every_months,
+                                      requirement.window_days)
+    return None
 
 
 def explain(assignment_id: int) -> dict | None:
@@ -104,13 +132,16 @@ class TrainingRow:
     title: str
     cycle: str
     due_on: date
-    status: str  # not_started | in_progress | completed | overdue | waived | failed
+    # not_started | in_progress | completed | overdue | waived | paused | expired | failed
+    status: str
     steps_done: int
     steps_total: int
     completed_at: datetime | None
     certificate_code: str | None
     enrollment_id: int | None
     estimated_minutes: int
+    waived_until: date | None = None
+    certificate_expires_on: date | None = None
 
     @property
     def percent(self) -> int:
@@ -120,7 +151,7 @@ class TrainingRow:
 def display_status(status: str, due_on: date, today: date, enrollment_status: str | None) -> str:
     if status == "completed":
         return "completed"
-    if status in ("waived", "closed"):
+    if status in ("waived", "closed", "paused", "expired"):
         return status
     if enrollment_status == "failed":
         return "failed"
@@ -152,7 +183,7 @@ def training_rows(employee_id: int, today: date, locale: str = "en") -> list[Tra
               .scalar_subquery())
     rows = db.session.execute(
         select(Assignment, CourseVersion, Enrollment.status, modules_total, modules_done, has_quiz,
-               signed, Certificate.code)
+               signed, Certificate.code, Certificate.expires_on)
         .outerjoin(Enrollment, Enrollment.id == Assignment.enrollment_id)
         .join(CourseVersion, CourseVersion.id == shown_version)
         .outerjoin(Certificate, and_(Certificate.enrollment_id == Assignment.enrollment_id,
@@ -160,7 +191,8 @@ def training_rows(employee_id: int, today: date, locale: str = "en") -> list[Tra
         .where(Assignment.employee_id == employee_id, Assignment.status != "closed")
     ).all()
     result = []
-    for assignment, version, enrollment_status, total, done, quiz_count, signs, code in rows:
+    for (assignment, version, enrollment_status, total, done, quiz_count, signs, code,
+         expires_on) in rows:
         attest = 1 if version.attestation_text else 0
         steps_total = total + attest + (1 if quiz_count else 0)
         status = display_status(assignment.status, assignment.due_on, today, enrollment_status)
@@ -169,9 +201,10 @@ def training_rows(employee_id: int, today: date, locale: str = "en") -> list[Tra
         result.append(TrainingRow(
             assignment.id, translated(version, "title", locale), assignment.cycle,
             assignment.due_on, status, steps_done, steps_total, assignment.completed_at, code,
-            assignment.enrollment_id, version.estimated_minutes,
+            assignment.enrollment_id, version.estimated_minutes, assignment.waived_until,
+            expires_on,
         ))
-    order = {"overdue": 0, "failed": 1, "in_progress": 2, "not_started": 3, "waived": 4,
-             "completed": 5}
+    order = {"overdue": 0, "failed": 1, "in_progress": 2, "not_started": 3, "paused": 4,
+             "waived": 5, "completed": 6, "expired": 7}
     return sorted(result, key=lambda r: (order.get(r.status, 9), r.due_on))
 

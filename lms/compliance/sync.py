@@ -14,14 +14,19 @@ Decisions
 - An open assignment made by a requirement is closed when its person is no longer in the
   audience of any active requirement for that course (transfer, demotion, requirement
   retired). Open assignments of past cycles stay open (they are overdue, not gone).
-- Completed, waived and closed assignments are history: never updated.
+- Completed, expired and closed assignments are history: never updated. A waived one stays
+  waived until its end date; then, if its cycle is still the current one, it reopens with at
+  least the onboarding minimum from the waiver's end (rules.ONBOARDING_MIN_DAYS). A waiver
+  reaching past a later calendar cycle's deadline covers that cycle too (it is created waived).
+- People on leave: see leave.py. Their new assignments start paused; a paused assignment's
+  due date is the rule's plus the leave days credited so far.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
@@ -29,11 +34,15 @@ from sqlalchemy.orm import aliased
 from certificates.models import Certificate
 from lms.clock import local_date
 from lms.compliance import rules
+from lms.compliance.leave import apply_leaves
 from lms.compliance.models import Assignment, AssignmentEvent, Requirement, RequirementMember
 from lms.db import db, utcnow
 from lms.people.models import Department, Employee, Location
 
 OPEN = ("assigned", "in_progress")
+LIVE = ("assigned", "in_progress", "paused")  # the sync may still move or close these
+DONE = ("completed", "expired")
+WAIVER_FIELDS = ("waived_until", "waiver_reason", "waived_by_id")
 
 
 def _present(model, today: date):
@@ -72,6 +81,7 @@ class _Want:
     requirement_id: int
     reason: str
     detail: dict = field(default_factory=dict)
+    waiver: Assignment | None = None  # set: created waived, covered by this waiver
 
 
 def _cycle_number(cycle: str) -> int | None:
@@ -86,8 +96,11 @@ def _entry_reason(entered_on: date, hire_date: date | None) -> str:
 
 def sync_assignments(today: date) -> dict:
     """Bring assignments in line with the requirements on ``today``. Flushes, never commits.
-    Returns ``{created, updated, closed, unchanged}``."""
+    Returns ``{created, updated, closed, unchanged, paused, resumed, reopened}``."""
     counts = {"created": 0, "updated": 0, "closed": 0, "unchanged": 0}
+    leave = apply_leaves(today)
+    away = leave.pop("away")
+    counts.update(leave)
     now = utcnow()
     requirements = list(db.session.scalars(
         select(Requirement).where(Requirement.active.is_(True), Requirement.starts_on <= today)
@@ -126,7 +139,7 @@ def sync_assignments(today: date) -> dict:
     existing: dict[tuple[int, int, str], Assignment] = {}
     by_pair: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
     for assignment in db.session.scalars(select(Assignment).where(
-            or_(Assignment.course_id.in_(course_ids), Assignment.status.in_(OPEN)))):
+            or_(Assignment.course_id.in_(course_ids), Assignment.status.in_(LIVE)))):
         existing[(assignment.employee_id, assignment.course_id, assignment.cycle)] = assignment
         by_pair[(assignment.employee_id, assignment.course_id)].append(assignment)
     certified: dict[tuple[int, int], date] = {
@@ -153,33 +166,54 @@ def sync_assignments(today: date) -> dict:
                 wanted[key] = want
 
     inserts, updates, events = [], [], []
+    reopened = 0
     for key, want in wanted.items():
         assignment = existing.get(key)
         if assignment is None:
             inserts.append((key, want))
-        elif (assignment.status in OPEN and assignment.requirement_id is not None
-              and (assignment.due_on, assignment.requirement_id, assignment.reason)
-              != (want.due_on, want.requirement_id, want.reason)):
-            updates.append({"id": assignment.id, "due_on": want.due_on,
-                            "requirement_id": want.requirement_id, "reason": want.reason})
-            events.append({"assignment_id": assignment.id, "at": now, "kind": "updated",
-                           "detail": {**want.detail, "previous_due_on":
-                                      assignment.due_on.isoformat()}})
-        else:
+            continue
+        if assignment.requirement_id is None:
             counts["unchanged"] += 1
+            continue
+        due_on = want.due_on
+        if assignment.waived_until is not None:  # its own waiver: due no sooner than this
+            due_on = max(due_on, assignment.waived_until
+                         + timedelta(days=rules.ONBOARDING_MIN_DAYS))
+        due_on += timedelta(days=assignment.leave_days or 0)
+        status = assignment.status
+        kind = "updated"
+        if status == "waived" and assignment.waived_until and assignment.waived_until < today:
+            status = ("paused" if key[0] in away
+                      else "in_progress" if assignment.enrollment_id else "assigned")
+            kind, reopened = "waiver_ended", reopened + 1
+        elif status not in LIVE or (assignment.due_on, assignment.requirement_id,
+                                    assignment.reason) == (due_on, want.requirement_id,
+                                                           want.reason):
+            counts["unchanged"] += 1
+            continue
+        updates.append({"id": assignment.id, "due_on": due_on, "status": status,
+                        "requirement_id": want.requirement_id, "reason": want.reason})
+        detail = {**want.detail, "due_on": due_on.isoformat(),
+                  "previous_due_on": assignment.due_on.isoformat()}
+        if assignment.leave_days:
+            detail["leave_days"] = assignment.leave_days
+        if kind == "waiver_ended":
+            detail["waived_until"] = assignment.waived_until.isoformat()
+        events.append({"assignment_id": assignment.id, "at": now, "kind": kind,
+                       "detail": detail})
 
     # Leavers' open assignments, and requirement-made ones nobody requires any more.
     leaver_rows = db.session.execute(
         select(Assignment.id, Employee.leave_date, Employee.active)
         .join(Employee, Employee.id == Assignment.employee_id)
-        .where(Assignment.status.in_(OPEN), ~_present(Employee, today),
+        .where(Assignment.status.in_(LIVE), ~_present(Employee, today),
                or_(Employee.hire_date.is_(None), Employee.hire_date <= today))).all()
     closing = {}
     for assignment_id, leave_date, active in leaver_rows:
         closing[assignment_id] = {"why": "left the company", "active": active,
                                   "leave_date": leave_date.isoformat() if leave_date else None}
     for (employee_id, course_id, _), assignment in existing.items():
-        if (assignment.status in OPEN and assignment.requirement_id is not None
+        if (assignment.status in LIVE and assignment.requirement_id is not None
                 and assignment.id not in closing
                 and (employee_id, course_id) not in wanted_pairs):
             retired = assignment.requirement_id not in active_ids
@@ -196,9 +230,7 @@ def sync_assignments(today: date) -> dict:
         created = db.session.execute(
             insert(Assignment).returning(Assignment.id, Assignment.employee_id,
                                          Assignment.course_id, Assignment.cycle),
-            [{"employee_id": key[0], "course_id": key[1], "cycle": key[2], "assigned_on": today,
-              "due_on": want.due_on, "status": "assigned", "requirement_id": want.requirement_id,
-              "reason": want.reason, "created_at": now} for key, want in inserts]).all()
+            [_new_row(key, want, today, now, key[0] in away) for key, want in inserts]).all()
         events.extend({"assignment_id": row.id, "at": now, "kind": "created",
                        "detail": wanted[(row.employee_id, row.course_id, row.cycle)].detail}
                       for row in created)
@@ -220,8 +252,22 @@ def sync_assignments(today: date) -> dict:
                                                  for r in requirements])
     db.session.flush()
     db.session.expire_all()
-    counts.update(created=len(inserts), updated=len(updates), closed=len(closing))
+    counts.update(created=len(inserts), updated=len(updates) - reopened, closed=len(closing),
+                  reopened=reopened)
     return counts
+
+
+def _new_row(key: tuple[int, int, str], want: _Want, today: date, now, away: bool) -> dict:
+    """The INSERT values of a new assignment: assigned, paused (on leave) or waived (covered
+    by a waiver that reaches past this cycle's deadline). Every row has the same keys, so the
+    insert stays one batched statement."""
+    waiver = want.waiver
+    status = "waived" if waiver else "paused" if away else "assigned"
+    return {"employee_id": key[0], "course_id": key[1], "cycle": key[2], "assigned_on": today,
+            "due_on": want.due_on, "status": status, "requirement_id": want.requirement_id,
+            "reason": want.reason, "created_at": now,
+            "paused_on": today if status == "paused" else None,
+            **{name: getattr(waiver, name) if waiver else None for name in WAIVER_FIELDS}}
 
 
 def _want(requirement: Requirement, today: date, entered_on: date, hire_date: date | None,
@@ -232,19 +278,10 @@ def _want(requirement: Requirement, today: date, entered_on: date, hire_date: da
             "hire_date": hire_date.isoformat() if hire_date else None,
             "starts_on": requirement.starts_on.isoformat(), "today": today.isoformat()}
     if requirement.recurrence == "calendar":
-        cycle = rules.calendar_cycle(today, requirement.deadline_month, requirement.deadline_day)
-        if certified_on is not None and certified_on >= cycle.start and not any(
-                a.cycle == cycle.label for a in history):
-            return None  # already certified in this cycle, outside any assignment
-        due, why = rules.calendar_due(cycle, entered_on, requirement.starts_on,
-                                      requirement.due_days_after_entry)
-        reason = _entry_reason(entered_on, hire_date) if why == "new_entrant" else "cycle"
-        return cycle.label, _Want(due, requirement.id, reason, {
-            **base, "cycle_start": cycle.start.isoformat(),
-            "cycle_deadline": cycle.deadline.isoformat(), "due_on": due.isoformat(),
-            "due_days_after_entry": requirement.due_days_after_entry})
+        return _want_calendar(requirement, today, entered_on, hire_date, history, certified_on,
+                              base)
     if requirement.recurrence == "once":
-        done = any(a.status in ("completed", "waived") for a in history)
+        done = any(a.status in (*DONE, "waived") for a in history)
         if (done or certified_on is not None) and not any(a.cycle == "once" for a in history):
             return None
         due = rules.first_due(entered_on, requirement.starts_on, requirement.due_days_after_entry)
@@ -253,7 +290,13 @@ def _want(requirement: Requirement, today: date, entered_on: date, hire_date: da
     # rolling
     months, window = requirement.every_months, requirement.window_days
     numbered = [(n, a) for a in history if (n := _cycle_number(a.cycle)) is not None]
-    done = [(n, a) for n, a in numbered if a.status in ("completed", "waived")]
+    latest = max(numbered, key=lambda item: item[0], default=(0, None))[1]
+    if latest is not None and latest.status == "waived":
+        # The waived cycle stays the current one: it reopens when the waiver ends.
+        return latest.cycle, _Want(latest.due_on - timedelta(days=latest.leave_days or 0),
+                                   requirement.id, latest.reason or "recertification",
+                                   {**base, "waived_cycle": latest.cycle})
+    done = [(n, a) for n, a in numbered if a.status in DONE]
     if done:
         number, previous = max(done, key=lambda item: item[0])
         completed_on = (local_date(previous.completed_at) if previous.completed_at
@@ -279,3 +322,49 @@ def _want(requirement: Requirement, today: date, entered_on: date, hire_date: da
     return label, _Want(due, requirement.id, reason, {
         **base, **detail, "every_months": months, "window_days": window,
         "window_opens": rules.window_opens(due, window).isoformat(), "due_on": due.isoformat()})
+
+
+def _latest_waiver(history: list[Assignment], other_than: str) -> Assignment | None:
+    """The waiver reaching furthest among the person's other cycles (reopened ones too)."""
+    waived = [a for a in history if a.waived_until is not None and a.cycle != other_than]
+    return max(waived, key=lambda a: a.waived_until, default=None)
+
+
+def _want_calendar(requirement: Requirement, today: date, entered_on: date,
+                   hire_date: date | None, history: list[Assignment], certified_on: date | None,
+                   base: dict) -> tuple[str, _Want] | None:
+    """The calendar cycle containing today. Someone certified in the previous cycle holds a
+    certificate valid to this cycle's deadline, so their assignment only opens with the
+    recertification window (``window_days`` before the deadline, at the earliest on the
+    cycle's first day); everyone else is assigned from the cycle's first day."""
+    cycle = rules.calendar_cycle(today, requirement.deadline_month, requirement.deadline_day)
+    if any(a.cycle == cycle.label for a in history):
+        pass  # exists: computed for comparison
+    elif certified_on is not None and certified_on >= cycle.start:
+        return None  # already certified in this cycle, outside any assignment
+    else:
+        previous = rules.calendar_cycle(cycle.start - timedelta(days=1),
+                                        requirement.deadline_month, requirement.deadline_day)
+        opens = max(cycle.start, rules.window_opens(cycle.deadline, requirement.window_days))
+        renewed = (certified_on is not None and certified_on >= previous.start) or any(
+            a.cycle == previous.label and a.status in DONE for a in history)
+        if renewed and today < opens:
+            return None  # certified last cycle: the recertification window is not open yet
+    waiver = _latest_waiver(history, cycle.label)
+    due, why = rules.calendar_due(cycle, entered_on, requirement.starts_on,
+                                  requirement.due_days_after_entry)
+    reason = _entry_reason(entered_on, hire_date) if why == "new_entrant" else "cycle"
+    detail = {**base, "cycle_start": cycle.start.isoformat(),
+              "cycle_deadline": cycle.deadline.isoformat(),
+              "due_days_after_entry": requirement.due_days_after_entry,
+              "window_opens": max(cycle.start, rules.window_opens(
+                  cycle.deadline, requirement.window_days)).isoformat()}
+    covering = None
+    if waiver is not None and waiver.waived_until >= cycle.deadline:
+        covering = waiver
+        detail.update(covered_by_waiver=waiver.id, waived_until=waiver.waived_until.isoformat())
+    elif waiver is not None and waiver.waived_until >= cycle.start:
+        due = max(due, waiver.waived_until + timedelta(days=rules.ONBOARDING_MIN_DAYS))
+        detail["waiver_ended"] = waiver.waived_until.isoformat()
+    detail["due_on"] = due.isoformat()
+    return cycle.label, _Want(due, requirement.id, reason, detail, covering)

@@ -26,3 +26,10 @@ def hr_digest(now: datetime) -> dict[str, int]:
     from lms.compliance.reminders import send_hr_digest
 
     return send_hr_digest(local_date(now))
+
+
+def certificate_expiry(now: datetime) -> dict[str, int]:
+    """Mark lapsed certifications expired and tell their holders (once each)."""
+    from lms.compliance.expiry import expire_certificates
+
+    return expire_certificates(local_date(now))

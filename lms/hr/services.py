@@ -184,3 +184,20 @@ def explain(assignment_id: int, today: date) -> Explanation | None:
     return Explanation(assignment, assignment.employee, title or "", assignment.requirement,
                        facts["computed_from"] or {}, list(events), list(emails), list(notes),
                        overdue_days)
+
+
+def leave_overview(employee_id: int) -> tuple[list, list]:
+    """A person's leaves (latest first) and their current assignments, for the leave page."""
+    from lms.people.models import Leave
+
+    leaves = db.session.execute(
+        select(Leave, Employee.full_name)
+        .outerjoin(Employee, Employee.id == Leave.recorded_by_id)
+        .where(Leave.employee_id == employee_id)
+        .order_by(Leave.starts_on.desc())).all()
+    assignments = db.session.execute(
+        select(Assignment, _course_title())
+        .where(Assignment.employee_id == employee_id,
+               Assignment.status.in_((*OPEN_STATUSES, "paused", "waived")))
+        .order_by(Assignment.due_on)).all()
+    return list(leaves), list(assignments)

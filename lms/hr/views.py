@@ -11,7 +11,9 @@ from sqlalchemy import select
 from courses.models import CourseVersion
 from lms.auth.access import role_required
 from lms.clock import today
+from lms.compliance.leave import LeaveError, end_leave, record_leave
 from lms.compliance.models import Assignment, Requirement
+from lms.compliance.waivers import WaiverError, waive
 from lms.db import db
 from lms.hr.forms import FollowUpForm
 from lms.hr.requirements import RequirementInput, as_input
@@ -22,9 +24,11 @@ from lms.hr.services import (
     add_follow_up,
     explain,
     filter_choices,
+    leave_overview,
     manager_by_number,
     overdue,
 )
+from lms.people.models import Employee, Leave
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 PER_PAGE = 50
@@ -83,6 +87,76 @@ def explain_page(assignment_id: int):
     if explanation is None:
         abort(404)
     return render_template("hr/explain.html", x=explanation, today=today())
+
+
+def _date_field(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.form.get(name, "").strip()[:10])
+    except ValueError:
+        return None
+
+
+@bp.post("/assignments/<int:assignment_id>/waive")
+@role_required("hr", "admin")
+def waive_assignment(assignment_id: int):
+    """Exempt the person until a date, with the reason on record."""
+    if db.session.get(Assignment, assignment_id) is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        waive(assignment_id, _date_field("until"), request.form.get("reason", ""),
+              current_user.id, today())
+    except WaiverError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Waiver saved."), "success")
+    return redirect(url_for(".explain_page", assignment_id=assignment_id))
+
+
+@bp.route("/people/<int:employee_id>/leave", methods=["GET", "POST"])
+@role_required("hr", "admin")
+def leave_page(employee_id: int):
+    """A person's leaves of absence; recording one pauses their training clock at once."""
+    employee = db.session.get(Employee, employee_id)
+    if employee is None:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        try:
+            record_leave(employee_id, _date_field("starts_on"), _date_field("ends_on"),
+                         request.form.get("reason", ""), current_user.id, today())
+        except LeaveError as exc:
+            error = str(exc)
+        else:
+            db.session.commit()
+            flash(_("Leave recorded."), "success")
+            return redirect(url_for(".leave_page", employee_id=employee_id))
+    leaves, assignments = leave_overview(employee_id)
+    return render_template("hr/leave.html", employee=employee, leaves=leaves,
+                           assignments=assignments, error=error, today=today(),
+                           form=request.form), 400 if error else 200
+
+
+@bp.post("/leave/<int:leave_id>/end")
+@role_required("hr", "admin")
+def end_leave_page(leave_id: int):
+    leave = db.session.get(Leave, leave_id)
+    if leave is None:
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        end_leave(leave_id, _date_field("back_on"), today())
+    except LeaveError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Return from leave recorded."), "success")
+    return redirect(url_for(".leave_page", employee_id=leave.employee_id))
 
 
 def _form_input() -> RequirementInput:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import Base, utcnow
@@ -100,3 +100,27 @@ class RoleGrant(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     employee: Mapped[Employee] = relationship(back_populates="role_grants")
+
+
+class Leave(Base):
+    """A leave of absence: while it runs the person's training clock stops (assignments are
+    paused, no reminders, never overdue) and on return every due date moves by the days away.
+    ``ends_on`` is the first day back; None while the return date is not known. The reason is
+    for HR's eyes only (it may be medical), so it is never copied into assignment events."""
+
+    __tablename__ = "leaves"
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+        Index("ix_leaves_employee_starts", "employee_id", "starts_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)

@@ -104,6 +104,12 @@ def _hr_digest(now: datetime) -> dict:
     return hr_digest(now)
 
 
+def _certificate_expiry(now: datetime) -> dict:
+    from lms.compliance.tasks import certificate_expiry
+
+    return certificate_expiry(now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox-delivery", _deliver_outbox, Every(60),
         "Send queued e-mail (retries with back-off while the SMTP server is down)."),
@@ -113,6 +119,8 @@ JOBS: tuple[Job, ...] = (
         "Remind employees before due dates; escalate overdue ones to managers and HR."),
     Job("hr-digest", _hr_digest, Daily(time(8, 30)),
         "A daily overdue summary to each HR person."),
+    Job("certificate-expiry", _certificate_expiry, Daily(time(2, 30)),
+        "Mark certifications whose certificate lapsed as expired; tell each holder once."),
 )
 
 

@@ -13,7 +13,7 @@ from lms.compliance.models import RequirementMember
 from lms.db import db
 from lms.people.models import Employee
 from lms.scheduler.runner import run_job
-from tests.compliance.conftest import assignments_of, complete
+from tests.compliance.conftest import assignments_of, complete, counts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -81,9 +81,9 @@ def test_a_year_of_daily_syncs(make_employee, make_course, make_requirement):
             day += timedelta(days=1)
 
     # quiet days change nothing: the sync is idempotent day after day
-    assert seen[date(2027, 1, 2)] == {"created": 0, "updated": 0, "closed": 0, "unchanged": 5}
+    assert seen[date(2027, 1, 2)] == counts(0, 0, 0, 5)
     assert seen[date(2027, 3, 1)]["created"] == 2
-    assert seen[date(2027, 6, 15)] == {"created": 1, "updated": 0, "closed": 0, "unchanged": 6}
+    assert seen[date(2027, 6, 15)] == counts(1, 0, 0, 6)
     assert seen[date(2027, 9, 30)]["closed"] == 2
     assert seen[date(2028, 1, 1)]["created"] == 4
     assert set(states(boss)) >= {("code-of-conduct", "2028"), ("harassment-prevention", "2028")}
