@@ -21,6 +21,7 @@ from lms.db import db, utcnow
 from lms.i18n import translated
 from lms.notifications.services import enqueue_template, message_key
 from lms.people.models import Employee
+from lms.people.services import present
 
 OPEN = ("assigned", "in_progress", "paused")
 
@@ -43,7 +44,7 @@ def expire_certificates(today: date) -> dict[str, int]:
         .join(Employee, Employee.id == Assignment.employee_id)
         .join(CourseVersion, CourseVersion.id == Certificate.course_version_id)
         .where(Assignment.status == "completed", Certificate.expires_on < today,
-               Employee.active.is_(True),
+               present(Employee, today),
                ~exists().where(later.employee_id == Assignment.employee_id,
                                later.course_id == Assignment.course_id,
                                later.status == "completed",

@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
@@ -38,6 +38,7 @@ from lms.compliance.leave import apply_leaves
 from lms.compliance.models import Assignment, AssignmentEvent, Requirement, RequirementMember
 from lms.db import db, utcnow
 from lms.people.models import Department, Employee, Location
+from lms.people.services import present
 
 OPEN = ("assigned", "in_progress")
 LIVE = ("assigned", "in_progress", "paused")  # the sync may still move or close these
@@ -45,23 +46,16 @@ DONE = ("completed", "expired")
 WAIVER_FIELDS = ("waived_until", "waiver_reason", "waived_by_id")
 
 
-def _present(model, today: date):
-    """Employed on ``today``: active, hired (or no hire date) and not gone."""
-    return and_(model.active.is_(True),
-                or_(model.leave_date.is_(None), model.leave_date > today),
-                or_(model.hire_date.is_(None), model.hire_date <= today))
-
-
 def audience_query(requirement: Requirement, today: date):
     """SELECT employee id and hire date of everyone in the requirement's audience today."""
     audience = requirement.audience or {}
-    query = select(Employee.id, Employee.hire_date).where(_present(Employee, today))
+    query = select(Employee.id, Employee.hire_date).where(present(Employee, today))
     if audience.get("new_hires"):
         query = query.where(Employee.hire_date >= requirement.starts_on)
     if audience.get("managers"):
         report = aliased(Employee)
         query = query.where(exists().where(report.manager_id == Employee.id,
-                                           _present(report, today)))
+                                           present(report, today)))
     for key, column, model in (("departments", Employee.department_id, Department),
                                ("locations", Employee.location_id, Location)):
         values = audience.get(key)
@@ -206,7 +200,7 @@ def sync_assignments(today: date) -> dict:
     leaver_rows = db.session.execute(
         select(Assignment.id, Employee.leave_date, Employee.active)
         .join(Employee, Employee.id == Assignment.employee_id)
-        .where(Assignment.status.in_(LIVE), ~_present(Employee, today),
+        .where(Assignment.status.in_(LIVE), ~present(Employee, today),
                or_(Employee.hire_date.is_(None), Employee.hire_date <= today))).all()
     closing = {}
     for assignment_id, leave_date, active in leaver_rows:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
+
+from sqlalchemy import and_, or_
 
 from lms.auth.services import end_all_sessions
 from lms.db import db
@@ -41,3 +44,11 @@ def grant_role(employee: Employee, role: str) -> None:
     if role not in employee.roles:
         employee.role_grants.append(RoleGrant(role=role))
         db.session.flush()
+
+
+def present(model, today: date):
+    """SQL condition: employed on ``today`` (active, hired or no hire date, not gone).
+    ``model`` is Employee or an alias of it."""
+    return and_(model.active.is_(True),
+                or_(model.leave_date.is_(None), model.leave_date > today),
+                or_(model.hire_date.is_(None), model.hire_date <= today))
