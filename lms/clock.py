@@ -30,3 +30,10 @@ def local_date(moment: datetime) -> date:
 
 def today() -> date:
     return local_date(utcnow())
+
+
+def start_of(day: date) -> datetime:
+    """The UTC instant the company-local ``day`` begins (for range filters on timestamps)."""
+    from datetime import UTC, time
+
+    return datetime.combine(day, time(0), tzinfo=org_zone()).astimezone(UTC)
