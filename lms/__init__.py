@@ -46,26 +46,41 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from certificates.views import bp as certificates_bp
     from courses.views import bp as courses_bp
+    from lms.audit.views import bp as audit_bp
     from lms.auth.views import bp as auth_bp
     from lms.catalog.views import bp as content_bp
     from lms.catalog.views import media_bp
     from lms.compliance.views import bp as training_bp
     from lms.hr.views import bp as hr_bp
+    from lms.manager.views import bp as manager_bp
     from lms.org.views import bp as org_bp
+    from lms.reports.views import bp as reports_bp
     from lms.scheduler.views import bp as scheduler_bp
     from quizzes.views import bp as quizzes_bp
 
-    for blueprint in (auth_bp, training_bp, courses_bp, quizzes_bp, certificates_bp, org_bp,
-                      content_bp, media_bp, scheduler_bp, hr_bp):
-        app.register_blueprint(blueprint)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(training_bp)
+    app.register_blueprint(courses_bp)
+    app.register_blueprint(quizzes_bp)
+    app.register_blueprint(certificates_bp)
+    app.register_blueprint(org_bp)
+    app.register_blueprint(content_bp)
+    app.register_blueprint(media_bp)
+    app.register_blueprint(scheduler_bp)
+    app.register_blueprint(hr_bp)
+    app.register_blueprint(manager_bp)
+    app.register_blueprint(audit_bp)
+    app.register_blueprint(reports_bp)
 
 
 def _register_commands(app: Flask) -> None:
     from bench.cli import bench_cli
+    from lms.auth.cli import roles_cli
     from lms.catalog.cli import content_cli
     from lms.compliance.cli import compliance_cli
     from lms.demo.cli import demo_cli
     from lms.notifications.cli import outbox_cli
+    from lms.reports.cli import roster_cli
     from lms.scheduler.cli import jobs_cli, scheduler_cli
 
     app.cli.add_command(bench_cli)
@@ -74,4 +89,6 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(roles_cli)
+    app.cli.add_command(roster_cli)
     app.cli.add_command(scheduler_cli)

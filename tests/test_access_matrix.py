@@ -39,7 +39,7 @@ ACCESS = {
         "content.new_course", "content.open_draft", "content.preview", "content.publish",
         "content.rollback", "content.save", "content.upload_media",
     ), "trainer"),
-    "scheduler.jobs": "admin",
+    "scheduler.jobs": "admin", "audit.index": "admin", "audit.export": "admin",
     "hr.overdue_page": "hr", "hr.follow_up": "hr", "hr.explain_page": "hr",
     "hr.requirements_page": "hr", "hr.requirement_form": "hr", "hr.waive_assignment": "hr",
     "hr.leave_page": "hr", "hr.end_leave_page": "hr",

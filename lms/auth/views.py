@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from lms.audit.services import record
 from lms.auth.forms import LoginForm
 from lms.auth.services import authenticate, end_session, open_session
 from lms.db import db
@@ -40,11 +41,17 @@ def login():
         employee = authenticate(form.email.data, form.password.data)
         if employee is None:
             form.password.errors.append(_("E-mail or password is not correct."))
+            record("sign_in_failed", actor_text="anonymous", ip=request.remote_addr,
+                   detail={"email": (form.email.data or "")[:320],
+                           "user_agent": request.user_agent.string[:300]})
+            db.session.commit()
         else:
             session.clear()  # a fresh session at sign-in: no fixation
             open_session(employee, current_app.config["LMS_SESSION_HOURS"], request.remote_addr,
                          request.user_agent.string)
             login_user(employee)
+            record("sign_in", actor=employee, ip=request.remote_addr,
+                   detail={"user_agent": request.user_agent.string[:300]})
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
     status = 200 if not form.errors else 400
@@ -55,6 +62,7 @@ def login():
 @login_required
 def logout():
     end_session(current_user.session_token)
+    record("sign_out", actor=current_user, ip=request.remote_addr)
     logout_user()
     session.clear()
     db.session.commit()

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from lms.audit.services import record
 from lms.db import db
 
 content_cli = AppGroup("content", help="Load and check course content (Markdown).")
@@ -27,6 +28,9 @@ def sync_command(path: str | None) -> None:
         click.echo(f"no course folders (with a course.md) in {root}", err=True)
         sys.exit(1)
     report = sync_catalog(root)
+    for line in report.created:
+        record("content_published", actor_text="system (cli: content sync)",
+               target=("course", line.split(" ")[0]), detail={"version": line, "path": str(root)})
     db.session.commit()
     for line in report.created:
         click.echo(f"new version: {line}")

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from courses.loader import SLUG
+from lms.audit.services import record
 from lms.auth.access import role_required
 from lms.catalog import archive, authoring, history
 from lms.catalog.authoring import AuthoringError, PublishRefused, StaleDraft
@@ -261,6 +262,9 @@ def publish(slug: str):
         abort(400)
     try:
         version = authoring.publish_draft(draft, form.revision.data)
+        record("content_published", actor=current_user, target=("course", slug),
+               ip=request.remote_addr, detail={"version": version.number,
+                                               "content_hash": version.content_hash})
     except PublishRefused as exc:
         db.session.rollback()
         return _course_page(slug, 422, refused=exc.problems)
@@ -286,6 +290,8 @@ def rollback(slug: str, number: int):
         db.session.rollback()
         flash(str(exc), "error")
         return redirect(url_for(".course", slug=slug))
+    record("content_published", actor=current_user, target=("course", slug),
+           ip=request.remote_addr, detail={"version": number, "rollback": True})
     db.session.commit()
     flash(f"v{number} is published again; learners who start from now on get it.", "success")
     return redirect(url_for(".course", slug=slug))

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from courses.models import CourseVersion
+from lms.audit.services import record
 from lms.auth.access import role_required
 from lms.clock import today
 from lms.compliance.leave import LeaveError, end_leave, record_leave
@@ -105,11 +106,16 @@ def waive_assignment(assignment_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        waive(assignment_id, _date_field("until"), request.form.get("reason", ""),
-              current_user.id, today())
+        assignment = waive(assignment_id, _date_field("until"), request.form.get("reason", ""),
+                           current_user.id, today())
     except WaiverError as exc:
         flash(str(exc), "error")
     else:
+        record("waiver", actor=current_user, target=("assignment", assignment_id),
+               ip=request.remote_addr,
+               detail={"employee_id": assignment.employee_id, "cycle": assignment.cycle,
+                       "until": assignment.waived_until.isoformat(),
+                       "reason": assignment.waiver_reason})
         db.session.commit()
         flash(_("Waiver saved."), "success")
     return redirect(url_for(".explain_page", assignment_id=assignment_id))
@@ -127,11 +133,12 @@ def leave_page(employee_id: int):
         if not FlaskForm().validate_on_submit():
             abort(400)
         try:
-            record_leave(employee_id, _date_field("starts_on"), _date_field("ends_on"),
-                         request.form.get("reason", ""), current_user.id, today())
+            leave = record_leave(employee_id, _date_field("starts_on"), _date_field("ends_on"),
+                                 request.form.get("reason", ""), current_user.id, today())
         except LeaveError as exc:
             error = str(exc)
         else:
+            _audit_leave(leave, "recorded")
             db.session.commit()
             flash(_("Leave recorded."), "success")
             return redirect(url_for(".leave_page", employee_id=employee_id))
@@ -154,9 +161,18 @@ def end_leave_page(leave_id: int):
     except LeaveError as exc:
         flash(str(exc), "error")
     else:
+        _audit_leave(leave, "return recorded")
         db.session.commit()
         flash(_("Return from leave recorded."), "success")
     return redirect(url_for(".leave_page", employee_id=leave.employee_id))
+
+
+def _audit_leave(leave: Leave, what: str) -> None:
+    # The reason stays on the leave record (it may be medical); the log says who and when.
+    record("leave", actor=current_user, target=("employee", leave.employee_id),
+           ip=request.remote_addr,
+           detail={"leave_id": leave.id, "what": what, "starts_on": leave.starts_on.isoformat(),
+                   "ends_on": leave.ends_on.isoformat() if leave.ends_on else None})
 
 
 def _form_input() -> RequirementInput:
@@ -216,6 +232,12 @@ def requirement_form(requirement_id: int | None = None):
         data = _form_input()
         saved, errors = save_requirement(requirement, data)
         if saved is not None:
+            record("requirement_changed", actor=current_user, target=("requirement", saved.id),
+                   ip=request.remote_addr,
+                   detail={"created": requirement is None, "name": saved.name,
+                           "course_id": saved.course_id, "recurrence": saved.recurrence,
+                           "audience": saved.audience, "active": saved.active,
+                           "starts_on": saved.starts_on.isoformat()})
             db.session.commit()
             flash(_("Requirement saved. The next assignment sync applies it."), "success")
             return redirect(url_for(".requirements_page"))

@@ -40,10 +40,33 @@ def deactivate(employee: Employee) -> None:
     db.session.flush()
 
 
-def grant_role(employee: Employee, role: str) -> None:
-    if role not in employee.roles:
-        employee.role_grants.append(RoleGrant(role=role))
-        db.session.flush()
+def grant_role(employee: Employee, role: str, actor=None, actor_text: str | None = None
+               ) -> bool:
+    """Give a role (recorded in the audit log). Returns whether anything changed."""
+    from lms.audit.services import record
+
+    if role in employee.roles:
+        return False
+    employee.role_grants.append(RoleGrant(role=role))
+    record("role_granted", actor=actor, actor_text=actor_text,
+           target=("employee", employee.id), detail={"role": role, "email": employee.email})
+    db.session.flush()
+    return True
+
+
+def revoke_role(employee: Employee, role: str, actor=None, actor_text: str | None = None
+                ) -> bool:
+    """Take a role away (recorded in the audit log). Returns whether anything changed."""
+    from lms.audit.services import record
+
+    grant = next((g for g in employee.role_grants if g.role == role), None)
+    if grant is None:
+        return False
+    employee.role_grants.remove(grant)
+    record("role_revoked", actor=actor, actor_text=actor_text,
+           target=("employee", employee.id), detail={"role": role, "email": employee.email})
+    db.session.flush()
+    return True
 
 
 def present(model, today: date):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
-from courses.models import CourseVersion, Enrollment
+from courses.models import Course, CourseVersion, Enrollment
 from lms.clock import local_date, start_of
 from lms.compliance.models import Assignment
 from lms.db import db
@@ -78,8 +78,56 @@ class RosterFilters:
 
 
 def status_expression(today: date):
+    """SQL for the status as shown: the stored one, or ``overdue`` for an open assignment
+    past its due date."""
     return case((and_(Assignment.status.in_(OPEN), Assignment.due_on < today),
                  literal("overdue")), else_=Assignment.status)
+
+
+def _completed_bounds(filters: RosterFilters) -> tuple[datetime | None, datetime | None]:
+    """The completion-date range as UTC instants. A day so far out that its instant is not
+    representable (0001-01-01, 9999-12-31) bounds nothing, instead of an OverflowError."""
+    lower = upper = None
+    if filters.completed_from:
+        try:
+            lower = start_of(filters.completed_from)
+        except OverflowError:
+            lower = None
+    if filters.completed_to:
+        try:
+            upper = start_of(filters.completed_to + timedelta(days=1))
+        except OverflowError:
+            upper = None
+    return lower, upper
+
+
+def _conditions(filters: RosterFilters, today: date) -> list:
+    """The WHERE clause of the roster: it needs only Assignment and Employee."""
+    conditions = []
+    for column, value in ((Assignment.course_id, filters.course_id),
+                          (Assignment.cycle, filters.cycle),
+                          (Employee.department_id, filters.department_id),
+                          (Employee.location_id, filters.location_id),
+                          (Assignment.employee_id, filters.employee_id)):
+        if value is not None:
+            conditions.append(column == value)
+    if filters.manager_id is not None:
+        conditions.append(Employee.id.in_(subtree_ids(filters.manager_id,
+                                                      filters.direct_only)))
+    if filters.statuses:
+        conditions.append(status_expression(today).in_(filters.statuses))
+    if filters.due_from:
+        conditions.append(Assignment.due_on >= filters.due_from)
+    if filters.due_to:
+        conditions.append(Assignment.due_on <= filters.due_to)
+    lower, upper = _completed_bounds(filters)
+    if lower is not None:
+        conditions.append(Assignment.completed_at >= lower)
+    if upper is not None:
+        conditions.append(Assignment.completed_at < upper)
+    if not filters.include_inactive:
+        conditions.append(Employee.active.is_(True))
+    return conditions
 
 
 def roster_select(filters: RosterFilters, today: date):
@@ -90,22 +138,25 @@ def roster_select(filters: RosterFilters, today: date):
               .where(CourseVersion.status == "published")
               .group_by(CourseVersion.course_id).subquery())
     taken = aliased(CourseVersion)
-    status = status_expression(today)
     query = (
         select(Employee.employee_number.label("employee_number"),
                Employee.full_name.label("name"), Employee.email.label("email"),
                Department.name.label("department"), Location.name.label("location"),
                manager.full_name.label("manager"),
-               func.coalesce(taken.title, titles.c.title).label("course"),
+               # The version the person took; else the published title; a retired course
+               # with neither still shows its slug rather than an empty cell.
+               func.coalesce(taken.title, titles.c.title, Course.slug).label("course"),
                taken.number.label("version_number"),
-               func.substr(taken.content_hash, 1, 12).label("version_hash"), Assignment.cycle.label("cycle"),
-               status.label("status"), Assignment.due_on.label("due_on"),
+               func.substr(taken.content_hash, 1, 12).label("version_hash"),
+               Assignment.cycle.label("cycle"),
+               status_expression(today).label("status"), Assignment.due_on.label("due_on"),
                Assignment.completed_at.label("completed_at"),
                Enrollment.score_percent.label("score"),
                Certificate.code.label("certificate_code"),
                Assignment.id.label("assignment_id"), Employee.id.label("employee_id"))
         .select_from(Assignment)
         .join(Employee, Employee.id == Assignment.employee_id)
+        .join(Course, Course.id == Assignment.course_id)
         .outerjoin(Department, Department.id == Employee.department_id)
         .outerjoin(Location, Location.id == Employee.location_id)
         .outerjoin(manager, manager.id == Employee.manager_id)
@@ -114,50 +165,47 @@ def roster_select(filters: RosterFilters, today: date):
         .outerjoin(taken, taken.id == Enrollment.course_version_id)
         .outerjoin(Certificate, and_(Certificate.enrollment_id == Assignment.enrollment_id,
                                      Certificate.revoked_at.is_(None)))
+        .where(*_conditions(filters, today))
     )
-    for column, value in ((Assignment.course_id, filters.course_id),
-                          (Assignment.cycle, filters.cycle),
-                          (Employee.department_id, filters.department_id),
-                          (Employee.location_id, filters.location_id),
-                          (Assignment.employee_id, filters.employee_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if filters.manager_id is not None:
-        query = query.where(Employee.id.in_(subtree_ids(filters.manager_id,
-                                                        filters.direct_only)))
-    if filters.statuses:
-        query = query.where(status.in_(filters.statuses))
-    if filters.due_from:
-        query = query.where(Assignment.due_on >= filters.due_from)
-    if filters.due_to:
-        query = query.where(Assignment.due_on <= filters.due_to)
-    if filters.completed_from:
-        query = query.where(Assignment.completed_at >= start_of(filters.completed_from))
-    if filters.completed_to:
-        query = query.where(Assignment.completed_at
-                            < start_of(filters.completed_to + timedelta(days=1)))
-    if not filters.include_inactive:
-        query = query.where(Employee.active.is_(True))
     return query.order_by(Employee.employee_number, Assignment.course_id, Assignment.cycle,
                           Assignment.id)
 
 
 def roster_count(filters: RosterFilters, today: date) -> int:
-    query = roster_select(filters, today).order_by(None)
-    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+    """How many rows ``roster_select`` gives: the same WHERE without the display joins (each
+    of those matches at most one row, so they never change the count)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Assignment)
+        .join(Employee, Employee.id == Assignment.employee_id)
+        .where(*_conditions(filters, today)))
+
+
+def _values(row) -> tuple:
+    completed = local_date(row.completed_at) if row.completed_at else None
+    version = (f"v{row.version_number} ({row.version_hash})"
+               if row.version_number is not None else None)
+    return (row.employee_number, row.name, row.email, row.department, row.location,
+            row.manager, row.course, version, row.cycle, row.status, row.due_on,
+            completed, row.score, row.certificate_code)
 
 
 def roster_rows(filters: RosterFilters, today: date, batch: int = 2000) -> Iterator[tuple]:
-    """Every matching row as a tuple in COLUMNS order, streamed in batches."""
+    """Every matching row as a tuple in COLUMNS order, streamed in batches (a server-side
+    cursor on PostgreSQL: memory stays flat whatever the number of rows)."""
     result = db.session.execute(roster_select(filters, today)
                                 .execution_options(yield_per=batch))
     for row in result:
-        completed = local_date(row.completed_at) if row.completed_at else None
-        version = (f"v{row.version_number} ({row.version_hash})"
-                   if row.version_number is not None else None)
-        yield (row.employee_number, row.name, row.email, row.department, row.location,
-               row.manager, row.course, version, row.cycle, row.status, row.due_on,
-               completed, row.score, row.certificate_code)
+        yield _values(row)
+
+
+def roster_page(filters: RosterFilters, today: date, page: int, per_page: int) -> list[dict]:
+    """One page of the roster for a screen: dicts keyed by the COLUMNS keys, plus
+    ``assignment_id`` and ``employee_id`` for links."""
+    keys = [key for key, _ in COLUMNS]
+    rows = db.session.execute(roster_select(filters, today).limit(per_page)
+                              .offset((max(page, 1) - 1) * per_page)).all()
+    return [{**dict(zip(keys, _values(row), strict=True)), "assignment_id": row.assignment_id,
+             "employee_id": row.employee_id} for row in rows]
 
 
 def header() -> list[str]:
