@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from courses.models import Course
 from courses.services import complete_module, module_states, sign_attestation
 from lms.auth.services import hash_password
+from lms.compliance.leave import record_leave
 from lms.compliance.models import Assignment, Requirement
 from lms.compliance.services import begin
 from lms.compliance.sync import sync_assignments
+from lms.compliance.waivers import waive
 from lms.db import db
 from lms.demo import data
 from lms.org.services import set_org_settings
@@ -143,13 +145,14 @@ def seed_requirements(courses: dict[str, Course], today: date) -> list[Requireme
     year_start = date(today.year, 1, 1)
 
     def calendar_year(slug: str, name: str, audience: dict, **fields) -> Requirement:
+        fields.setdefault("window_days", 30)
         return Requirement(course_id=courses[slug].id, name=name, audience=audience,
                            recurrence="calendar", deadline_month=12, deadline_day=31,
-                           window_days=30, starts_on=year_start, **fields)
+                           starts_on=year_start, **fields)
 
     requirements = [
         calendar_year("code-of-conduct", "Code of Conduct: annual certification",
-                      {"everyone": True}),
+                      {"everyone": True}, window_days=92),  # the campaign opens 1 October
         calendar_year("harassment-prevention",
                       "Harassment prevention: every year, new hires within 30 days",
                       {"everyone": True}, due_days_after_entry=30),
@@ -202,5 +205,27 @@ def seed_demo(today: date, size: int = 200, seed: int = 2026) -> dict:
             Assignment.employee_id == person.id,
             Assignment.course_id == courses["code-of-conduct"].id))
         pass_course(assignment, person)
+    _seed_exemptions(people, everyone, courses, today, rng)
     db.session.flush()
     return {"created": True, "employees": len(everyone)}
+
+
+def _seed_exemptions(people: dict, everyone: list, courses: dict, today: date,
+                     rng: random.Random) -> None:
+    """A waiver and a leave of absence, as HR would record them, so the states show."""
+    hr = people["hr"]
+    named = {p.id for p in people.values() if isinstance(p, Employee)}
+    others = [p for p in everyone if p.id not in named]
+    if len(others) < 2:
+        return
+    injured, on_leave = rng.sample(others, 2)
+    self_defense = db.session.scalar(select(Assignment).where(
+        Assignment.employee_id == injured.id,
+        Assignment.course_id == courses["self-defense-basics"].id,
+        Assignment.status.in_(("assigned", "in_progress"))))
+    if self_defense is not None:
+        waive(self_defense.id, today + timedelta(days=120),
+              "Knee surgery: no physical training for four months (occupational health note "
+              "on file).", hr.id, today)
+    record_leave(on_leave.id, today - timedelta(days=20), today + timedelta(days=70),
+                 "Parental leave", hr.id, today)

@@ -30,3 +30,7 @@ def test_demo_requirements_mirror_the_mission(catalog):
         Assignment.course_id == catalog["professional-track"].id)) == 1
     counts = sync_assignments(today)  # the seed left nothing for the next sync to do
     assert counts["created"] == counts["updated"] == counts["closed"] == 0
+    assert counts["paused"] == counts["resumed"] == counts["reopened"] == 0
+    # a waiver and a leave of absence, so the states show in the demo
+    states = set(db.session.scalars(select(Assignment.status)))
+    assert {"waived", "paused", "completed", "assigned"} <= states
