@@ -1,0 +1,219 @@
+"""``flask --app lms jobs run assignment-sync`` killed with SIGKILL in the middle of its work
+leaves the database consistent (as before the run, or, once the sync has committed, as after
+it), and the next run, once the dead run's lease has expired, finishes the work.
+
+The child is the real command in a real process. The kill point is chosen by statement, not by
+timing: a listener installed by the test (no hook in ``lms/``) stops the child right after the
+chosen statement has run inside the sync's transaction, and the test kills it there."""
+
+from __future__ import annotations
+
+import os
+import select as os_select
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, insert, select
+
+from lms.clock import local_date
+from lms.compliance.models import Assignment, AssignmentEvent, Requirement, RequirementMember
+from lms.config import PROJECT_ROOT
+from lms.db import db
+from lms.people.models import Employee
+from lms.scheduler import registry
+from lms.scheduler.models import JobLease, JobRun
+from lms.scheduler.runner import run_job
+
+pytestmark = pytest.mark.slow
+
+JOB = "assignment-sync"
+PEOPLE = 1200  # two batches (1000 + 200 rows) for each bulk INSERT (SQLAlchemy insertmanyvalues)
+APPLICATION_NAME = "killed-sync"  # the child's sessions in pg_stat_activity (this database's)
+
+CHILD = """
+import os, sys, time
+from flask.cli import main
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+prefix, nth = os.environ["KILL_AFTER"], int(os.environ["KILL_AFTER_NTH"])
+seen = 0
+
+@event.listens_for(Engine, "after_cursor_execute")
+def wait_to_be_killed(conn, cursor, statement, parameters, context, executemany):
+    global seen
+    if statement.startswith(prefix):
+        seen += 1
+        if seen == nth:
+            print("paused", flush=True)
+            time.sleep(300)
+
+sys.argv = ["flask", "--app", "lms", "jobs", "run", "assignment-sync", "--json"]
+main()
+"""
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _nonzero(counts: dict) -> dict:
+    return {key: value for key, value in counts.items() if value}
+
+
+def _populate(app, make_course, make_requirement) -> Requirement:
+    # In bulk, without password hashes, and in the app's context: there it is one transaction,
+    # while the test's twin context would commit each row on its own on SQLite.
+    with app.app_context():
+        db.session.execute(insert(Employee), [
+            {"employee_number": f"K{n:05d}", "full_name": f"Person {n}",
+             "email": f"k{n}@example.com", "hire_date": date(2020, 1, 1)} for n in range(PEOPLE)])
+        db.session.commit()
+    # Once, not calendar: what is due does not depend on the day that the clock-moved runs below
+    # sync for (no cycle may roll over between them).
+    return make_requirement(make_course(), "once")
+
+
+def _child_env(database_url: str, tmp_path: Path, kill_after: str, nth: int) -> dict:
+    url = sa.engine.make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        url = url.update_query_dict({"application_name": APPLICATION_NAME})
+    return {**os.environ, "LMS_DATABASE_URL": url.render_as_string(hide_password=False),
+            "LMS_INSTANCE_PATH": str(tmp_path), "LMS_SECRET_KEY": "x" * 40, "LMS_ENV": "test",
+            "PYTHONPATH": str(PROJECT_ROOT), "KILL_AFTER": kill_after,
+            "KILL_AFTER_NTH": str(nth)}
+
+
+def _wait_until_paused(child: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    ready, _, _ = os_select.select([child.stdout], [], [], timeout)
+    line = child.stdout.readline() if ready else ""
+    if line.strip() != "paused":
+        child.kill()
+        child.wait(30)
+        rest = child.stdout.read()
+        raise AssertionError(f"the child never reached the kill point:\n{line}{rest}\n"
+                             f"{log.read_text()}")
+
+
+def _assert_held_open_by_the_child(database_url: str) -> None:
+    """The child is stopped inside an open write transaction, not between transactions."""
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        states = db.session.scalars(sa.text(
+            "SELECT state FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = :name"),
+            {"name": APPLICATION_NAME}).all()
+        db.session.rollback()
+        assert "idle in transaction" in states, states
+        return
+    probe = sqlite3.connect(sa.engine.make_url(database_url).database, timeout=0.1,
+                            isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            probe.execute("BEGIN IMMEDIATE")
+    finally:
+        probe.close()
+
+
+def _wait_for_the_server_to_drop_the_child() -> None:
+    """PostgreSQL ends a dead client's session (rolling it back, freeing its locks) when it sees
+    the socket close; SQLite's locks go with the process, and its WAL ignores the uncommitted
+    pages."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    while db.session.scalar(sa.text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = :name"),
+            {"name": APPLICATION_NAME}):
+        db.session.rollback()
+        assert time.monotonic() < deadline, "PostgreSQL kept the killed client's session"
+        time.sleep(0.05)
+    db.session.rollback()
+
+
+def _assert_consistent(requirement_id: int, synced_on: date | None) -> None:
+    """All of one sync or none of it: every person has one assignment with its 'created' event
+    and an audience membership, and the requirement says when it was synced; or nothing."""
+    db.session.rollback()
+    expected = PEOPLE if synced_on else 0
+    assert _count(Assignment) == expected
+    assert _count(AssignmentEvent) == expected
+    assert _count(RequirementMember) == expected
+    assert db.session.scalar(select(func.count(func.distinct(Assignment.employee_id)))) == expected
+    assert _count(Assignment, ~sa.exists().where(
+        AssignmentEvent.assignment_id == Assignment.id, AssignmentEvent.kind == "created")) == 0
+    requirement = db.session.get(Requirement, requirement_id)
+    assert requirement.last_synced_on == synced_on
+    db.session.rollback()
+
+
+@pytest.mark.parametrize(("kill_after", "nth", "committed"), [
+    ("INSERT INTO assignments ", 2, False),  # between two batches of one statement
+    ("INSERT INTO assignment_events ", 1, False),
+    ("UPDATE requirements ", 1, False),  # the sync's last write, just before its COMMIT
+    ("UPDATE job_runs ", 1, True),  # the sync committed; the run is being recorded as done
+], ids=["assignments", "events", "last-synced", "after-commit"])
+def test_a_killed_sync_leaves_the_database_consistent_and_the_next_run_finishes_the_work(
+        app, migrated, tmp_path, make_course, make_requirement, kill_after, nth, committed):
+    requirement_id = _populate(app, make_course, make_requirement).id
+    log = tmp_path / "child.log"
+    with log.open("w") as stderr:
+        child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=PROJECT_ROOT,
+                                 env=_child_env(migrated, tmp_path, kill_after, nth),
+                                 stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        _wait_until_paused(child, log)
+        _assert_held_open_by_the_child(migrated)
+        # Other sessions see only committed work while the child is stopped mid-sync.
+        assert _count(Assignment) == (PEOPLE if committed else 0)
+        db.session.rollback()
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(30)
+        child.stdout.close()
+    _wait_for_the_server_to_drop_the_child()
+
+    # The killed run: recorded as started and never finished, its lease still held.
+    (killed,) = db.session.scalars(select(JobRun)).all()
+    assert (killed.job_id, killed.pid) == (JOB, child.pid)
+    assert (killed.finished_at, killed.counts, killed.error) == (None, None, None)
+    day = local_date(killed.started_at)
+    _assert_consistent(requirement_id, day if committed else None)
+    held = db.session.get(JobLease, JOB)
+    assert f":{child.pid}:" in held.holder
+    expires_at = held.expires_at
+    assert expires_at - killed.started_at <= timedelta(seconds=registry.get(JOB).lease_seconds)
+    db.session.rollback()
+
+    with app.app_context():  # as the scheduler runs a job: a context and session of its own
+        # Nothing tells the next run that the holder died: its lease keeps the job until it
+        # expires (lms/scheduler/lease.py), at most lease_seconds after the start; then the next
+        # run takes over.
+        assert run_job(JOB) == {"job_id": JOB, "skipped": "running elsewhere"}
+        assert run_job(JOB, expires_at - timedelta(seconds=1))["skipped"] == "running elsewhere"
+        second = run_job(JOB, expires_at)
+    assert second["error"] is None
+    assert _nonzero(second["counts"]) == (
+        {"unchanged": PEOPLE} if committed else {"created": PEOPLE})
+    _assert_consistent(requirement_id, local_date(expires_at))
+
+    with app.app_context():
+        third = run_job(JOB, expires_at)
+    assert _nonzero(third["counts"]) == {"unchanged": PEOPLE}
+    _assert_consistent(requirement_id, local_date(expires_at))
+
+    # The killed run stays on record as interrupted, beside the two that finished.
+    runs = db.session.scalars(select(JobRun).order_by(JobRun.id)).all()
+    assert [run.id for run in runs] == [killed.id, second["run_id"], third["run_id"]]
+    assert [run.finished_at is None for run in runs] == [True, False, False]
