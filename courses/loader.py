@@ -40,6 +40,7 @@ COURSE_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "validity_months": (int, False),
     "attestation": (str, False),
     "language": (str, False),
+    "in_person": (bool, False),
 }
 # The largest value each key may have, and the longest text, as the database stores them.
 INT_MAX = {"max_attempts": 100, "time_limit": 24 * 60, "estimated_minutes": 100 * 60,
@@ -72,6 +73,7 @@ class CourseSpec:
     estimated_minutes: int = 0
     recurrence: str = "once"
     validity_months: int = 0
+    in_person: bool = False
     attestation: str | None = None
     intro: str = ""
     modules: list[ModuleSpec] = field(default_factory=list)
@@ -133,9 +135,11 @@ def _read_meta(spec: CourseSpec, shown: str, meta: FrontMatter, problems: list[P
             if required:
                 fail(key, f"{key} has no value")
             continue
-        if isinstance(value, bool) or not isinstance(value, expected):
-            wanted, how = (("text", "put text in double quotes") if expected is str
-                           else ("a whole number", "write digits only, without quotes"))
+        if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
+            wanted, how = {
+                str: ("text", "put text in double quotes"),
+                bool: ("true or false", "write true or false, without quotes"),
+            }.get(expected, ("a whole number", "write digits only, without quotes"))
             fail(key, f"{key} must be {wanted}, but YAML read {value!r} "
                       f"({type(value).__name__}); {how}")
             continue
@@ -177,7 +181,7 @@ def _read_meta(spec: CourseSpec, shown: str, meta: FrontMatter, problems: list[P
             spec.max_attempts = value
         elif key == "time_limit":
             spec.time_limit_minutes = value
-        elif key in ("estimated_minutes", "validity_months"):
+        elif key in ("estimated_minutes", "validity_months", "in_person"):
             setattr(spec, key, value)
 
 

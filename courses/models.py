@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +59,8 @@ class CourseVersion(Base):
     estimated_minutes: Mapped[int] = mapped_column(Integer, default=0)
     recurrence: Mapped[str] = mapped_column(String(64))
     validity_months: Mapped[int] = mapped_column(Integer, default=0)
+    # Completing also needs attending a class (ClassSession) of the course.
+    in_person: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     attestation_text: Mapped[str | None] = mapped_column(Text)
     intro_md: Mapped[str] = mapped_column(Text, default="")
     # locale -> {"title", "intro_md", "attestation_text"}; learners see their locale's text
@@ -166,3 +170,80 @@ class Attestation(Base):
     user_agent: Mapped[str | None] = mapped_column(String(512))
 
     enrollment: Mapped[Enrollment] = relationship(back_populates="attestation")
+
+
+class ClassSession(Base):
+    """An in-person (or live video) class of a course: when, where, how many places. Times
+    are stored in UTC; ``timezone`` is the venue's zone, in which the class is shown to
+    everyone (a class in Dublin starts at 09:00 Dublin time wherever you read it).
+    ``sequence`` counts changes, for calendar updates (RFC 5545 SEQUENCE)."""
+
+    __tablename__ = "class_sessions"
+    __table_args__ = (
+        CheckConstraint("capacity >= 1", name="capacity"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("status IN ('scheduled', 'cancelled', 'completed')", name="status"),
+        Index("ix_class_sessions_course_starts", "course_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64))
+    venue: Mapped[str] = mapped_column(String(300))
+    video_url: Mapped[str | None] = mapped_column(String(500))
+    capacity: Mapped[int] = mapped_column(Integer)
+    signup_deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship()
+    instructors: Mapped[list[Employee]] = relationship(secondary="class_session_instructors")
+    bookings: Mapped[list[Booking]] = relationship(back_populates="session",
+                                                   order_by="Booking.queued_at")
+
+
+class SessionInstructor(Base):
+    __tablename__ = "class_session_instructors"
+
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("class_sessions.id", ondelete="CASCADE"), primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), primary_key=True,
+                                             index=True)
+
+
+class Booking(Base):
+    """A person's place in a class (``booked``), in its queue (``waitlisted``, first come
+    first served by ``queued_at``) or given up (``cancelled``). One row per person and class:
+    booking again reuses it (and joins the back of the queue). ``attendance`` is set by the
+    instructor: present, late or absent."""
+
+    __tablename__ = "class_bookings"
+    __table_args__ = (
+        UniqueConstraint("session_id", "employee_id"),
+        CheckConstraint("status IN ('booked', 'waitlisted', 'cancelled')", name="status"),
+        CheckConstraint("attendance IS NULL OR attendance IN ('present', 'late', 'absent')",
+                        name="attendance"),
+        Index("ix_class_bookings_session_status", "session_id", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_sessions.id", ondelete="CASCADE"))
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    promoted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    attendance: Mapped[str | None] = mapped_column(String(8))
+    attendance_note: Mapped[str] = mapped_column(Text, default="")
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    marked_at: Mapped[datetime | None]
+
+    session: Mapped[ClassSession] = relationship(back_populates="bookings")
+    employee: Mapped[Employee] = relationship(foreign_keys=[employee_id])

@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from courses.loader import CourseSpec
 from courses.models import (
     Attestation,
+    Booking,
+    ClassSession,
     Course,
     CourseFile,
     CourseVersion,
@@ -71,7 +73,8 @@ def publish_version(spec: CourseSpec) -> tuple[CourseVersion, bool]:
         pass_mark_percent=spec.pass_mark_percent, max_attempts=spec.max_attempts,
         time_limit_minutes=spec.time_limit_minutes, estimated_minutes=spec.estimated_minutes,
         recurrence=spec.recurrence, validity_months=spec.validity_months,
-        attestation_text=spec.attestation, intro_md=spec.intro, created_at=now, published_at=now,
+        in_person=spec.in_person, attestation_text=spec.attestation, intro_md=spec.intro,
+        created_at=now, published_at=now,
         translations={locale: {k: v for k, v in entry.items() if k != "modules"}
                       for locale, entry in spec.translations.items()},
         modules=[Module(position=i, slug=m.slug, title=m.title, body_md=m.body,
@@ -193,11 +196,16 @@ def quiz_blocker(enrollment: Enrollment) -> str | None:
 
 
 def complete_enrollment(enrollment: Enrollment, score_percent: int | None) -> None:
-    """Complete the run (passed, attestation signed) and tell whoever listens."""
+    """Complete the run (passed, attestation signed) and tell whoever listens. A course with
+    an in-person part waits, with the score kept, until the person has attended a class."""
     if enrollment.status == "completed":
         return
     if enrollment.version.attestation_text and enrollment.attestation is None:
         raise CourseRuleError("The attestation is not signed.")
+    if enrollment.version.in_person and not attended(enrollment):
+        enrollment.score_percent = score_percent
+        db.session.flush()
+        return
     enrollment.status = "completed"
     enrollment.completed_at = utcnow()
     enrollment.score_percent = score_percent
@@ -215,3 +223,19 @@ def seconds_spent(enrollment_id: int) -> int:
         select(func.coalesce(func.sum(ModuleProgress.seconds_spent), 0))
         .where(ModuleProgress.enrollment_id == enrollment_id)
     )
+
+
+def attended(enrollment: Enrollment) -> bool:
+    """Present (or late) at a class of the course that ended after this enrolment began."""
+    return db.session.scalar(
+        select(Booking.id).join(ClassSession, ClassSession.id == Booking.session_id)
+        .where(Booking.employee_id == enrollment.employee_id, Booking.status == "booked",
+               Booking.attendance.in_(("present", "late")),
+               ClassSession.course_id == enrollment.version.course_id,
+               ClassSession.ends_at >= enrollment.started_at).limit(1)) is not None
+
+
+def awaiting_class(enrollment: Enrollment) -> bool:
+    """Online part passed, the in-person part not attended yet."""
+    return (enrollment.status == "in_progress" and enrollment.version.in_person
+            and enrollment.score_percent is not None and not attended(enrollment))

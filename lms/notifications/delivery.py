@@ -80,6 +80,7 @@ class _Claim:
     subject: str
     body_text: str
     body_html: str | None
+    calendar: str | None = None
 
 
 def build_message(message: OutboxMessage | _Claim, when: datetime) -> EmailMessage:
@@ -95,6 +96,15 @@ def build_message(message: OutboxMessage | _Claim, when: datetime) -> EmailMessa
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    if message.calendar:
+        # As an alternative part (Outlook, Gmail and Apple Mail show "add to calendar") and as
+        # an attachment for clients that only offer files.
+        method = "CANCEL" if "\nMETHOD:CANCEL" in message.calendar.replace("\r", "") \
+            else "REQUEST"
+        email.add_alternative(message.calendar, subtype="calendar",
+                              params={"method": method})
+        email.add_attachment(message.calendar.encode("utf-8"), maintype="application",
+                             subtype="ics", filename="invitation.ics")
     return email
 
 
@@ -108,7 +118,7 @@ def _claim_next(now: datetime, skip: set[int]) -> _Claim | None:
     """Take the next due message, in its own committed transaction, or None."""
     query = (select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.key,
                     OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
-                    OutboxMessage.body_html)
+                    OutboxMessage.body_html, OutboxMessage.calendar)
              .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
              .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
     if skip:

@@ -25,6 +25,9 @@ class OutboxMessage(Base):
     subject: Mapped[str] = mapped_column(String(500))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # An iCalendar invitation (RFC 5545 text, METHOD REQUEST or CANCEL), sent as a
+    # text/calendar part that mail clients offer to add, update or remove.
+    calendar: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -65,7 +65,7 @@ def check_subject(subject: str) -> str:
 
 
 def enqueue(key: str, to: str, subject: str, text: str, html: str | None = None, *,
-            now: datetime | None = None) -> bool:
+            now: datetime | None = None, calendar: str | None = None) -> bool:
     """Queue one e-mail under ``key`` in the current transaction; flushes, never commits.
 
     Returns True if it was queued, False if a message with this key already exists (queued or
@@ -79,7 +79,7 @@ def enqueue(key: str, to: str, subject: str, text: str, html: str | None = None,
     now = now or utcnow()
     values = {"key": key, "recipient": check_recipient(to), "subject": check_subject(subject),
               "body_text": text, "body_html": html or None, "created_at": now, "attempts": 0,
-              "next_attempt_at": now}
+              "next_attempt_at": now, "calendar": calendar}
     dialect = db.session.get_bind().dialect.name
     # INSERT ... ON CONFLICT (key) DO NOTHING: atomic on both databases, needs no savepoint, and
     # a concurrent transaction queueing the same key waits for ours and then does nothing.
@@ -136,9 +136,9 @@ def render_email(template_name: str, locale: str | None = None, **context) -> Re
     return RenderedEmail(subject=subject, text=text, html=html, locale=used)
 
 
-def enqueue_template(key: str, to: str, template_name: str, locale: str | None = None,
-                     **context) -> bool:
+def enqueue_template(key: str, to: str, template_name: str, locale: str | None = None, *,
+                     calendar: str | None = None, **context) -> bool:
     """Render a template in the recipient's language and queue it under ``key`` (see
-    ``enqueue``)."""
+    ``enqueue``), with an iCalendar invitation if given."""
     email = render_email(template_name, locale, **context)
-    return enqueue(key, to, email.subject, email.text, email.html)
+    return enqueue(key, to, email.subject, email.text, email.html, calendar=calendar)

@@ -110,6 +110,18 @@ def _certificate_expiry(now: datetime) -> dict:
     return certificate_expiry(now)
 
 
+def _export_jobs(now: datetime) -> dict:
+    from lms.evidence.tasks import export_jobs
+
+    return export_jobs(now)
+
+
+def _class_reminders(now: datetime) -> dict:
+    from lms.classroom.tasks import class_reminders
+
+    return class_reminders(now)
+
+
 JOBS: tuple[Job, ...] = (
     Job("outbox-delivery", _deliver_outbox, Every(60),
         "Send queued e-mail (retries with back-off while the SMTP server is down)."),
@@ -121,6 +133,10 @@ JOBS: tuple[Job, ...] = (
         "A daily overdue summary to each HR person."),
     Job("certificate-expiry", _certificate_expiry, Daily(time(2, 30)),
         "Mark certifications whose certificate lapsed as expired; tell each holder once."),
+    Job("class-reminders", _class_reminders, Daily(time(10, 0)),
+        "Remind people booked in a class that starts within 36 hours (the day before)."),
+    Job("export-jobs", _export_jobs, Every(60),
+        "Build queued bulk exports (evidence packs), one at a time, with their progress."),
 )
 
 

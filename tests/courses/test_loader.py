@@ -271,7 +271,7 @@ def test_unknown_keys(tmp_path):
     assert found == [
         "speak-up/course.md:2:1: error: unknown front matter key 'passmark' (known: title, kind, "
         "audience, pass_mark, max_attempts, time_limit, estimated_minutes, recurrence, "
-        "validity_months, attestation, language)"]
+        "validity_months, attestation, language, in_person)"]
 
 
 def test_duplicate_keys(tmp_path):
@@ -512,3 +512,10 @@ def test_every_shipped_course_loads_without_problems():
         assert [str(p) for p in problems] == [], folder.name
         assert len(spec.modules) >= 3
         assert list(spec.quizzes) == [f"{folder.name}/quiz.md"]
+
+
+def test_in_person_is_true_or_false(tmp_path):
+    folder = make_course(tmp_path, {"course.md": front_matter(in_person="yes please")})
+    assert any("in_person must be true or false" in p for p in problems_of(folder))
+    folder = make_course(tmp_path / "ok", {"course.md": front_matter(in_person="true")})
+    assert problems_of(folder) == []

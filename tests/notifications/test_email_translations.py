@@ -37,6 +37,9 @@ SAMPLE = {
     "due_on": date(2026, 12, 31), "day": date(2027, 1, 5), "days_left": 3, "days_overdue": 8,
     "total": 12, "new": 2, "link": "https://lms.example.com/training",
     "base_url": "https://lms.example.com", "expired_on": date(2028, 1, 31),
+    "kind": "booked", "venue": "杭州总部 3 楼培训室", "video_url": None,
+    "date": "2027年1月15日星期五", "start": "09:00", "end": "12:00", "zone": "中国（上海）时间",
+    "deadline": "2027年1月13日",
     "next_due_on": date(2028, 1, 31),
 }
 VARIANTS = ({}, {"days_left": 0}, {"days_left": 1, "days_overdue": 1})
