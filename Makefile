@@ -38,8 +38,13 @@ run: venv system-packages
 lint: venv
 	$(BIN)/ruff check .
 
+# The OpenID Connect tests sign in against a real provider (Node's oidc-provider).
+tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 ## test: the whole suite on SQLite, then on a throwaway PostgreSQL database
-test: venv system-packages-test lint
+test: venv system-packages-test tests/oidc/node_modules/.installed lint
 	@scripts/ensure-postgres.sh
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgresql

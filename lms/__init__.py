@@ -38,6 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=web.select_locale)
     web.init_app(app)
+    from lms.auth import oidc
+
+    oidc.init_app(app)
     _register_blueprints(app)
     _register_commands(app)
     return app
@@ -46,14 +49,20 @@ def create_app(config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from certificates.views import bp as certificates_bp
     from courses.views import bp as courses_bp
+    from lms.api.admin_views import bp as api_admin_bp
+    from lms.api.views import bp as api_bp
     from lms.audit.views import bp as audit_bp
     from lms.auth.views import bp as auth_bp
     from lms.catalog.views import bp as content_bp
     from lms.catalog.views import media_bp
+    from lms.classroom.views import bp as classroom_bp
     from lms.compliance.views import bp as training_bp
+    from lms.dashboard.views import bp as dashboard_bp
+    from lms.evidence.views import bp as evidence_bp
     from lms.hr.views import bp as hr_bp
     from lms.manager.views import bp as manager_bp
     from lms.org.views import bp as org_bp
+    from lms.people.views import bp as people_bp
     from lms.reports.views import bp as reports_bp
     from lms.scheduler.views import bp as scheduler_bp
     from quizzes.views import bp as quizzes_bp
@@ -68,9 +77,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(media_bp)
     app.register_blueprint(scheduler_bp)
     app.register_blueprint(hr_bp)
+    app.register_blueprint(people_bp)
     app.register_blueprint(manager_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(evidence_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_admin_bp)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(classroom_bp)
 
 
 def _register_commands(app: Flask) -> None:
@@ -80,6 +95,7 @@ def _register_commands(app: Flask) -> None:
     from lms.compliance.cli import compliance_cli
     from lms.demo.cli import demo_cli
     from lms.notifications.cli import outbox_cli
+    from lms.people.cli import people_cli
     from lms.reports.cli import roster_cli
     from lms.scheduler.cli import jobs_cli, scheduler_cli
 
@@ -89,6 +105,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(people_cli)
     app.cli.add_command(roles_cli)
     app.cli.add_command(roster_cli)
     app.cli.add_command(scheduler_cli)

@@ -163,6 +163,7 @@ def load_config(env: dict | None = None, instance_path: Path | None = None) -> d
         "LMS_BASE_URL": base_url,
         "LMS_INSTANCE_PATH": str(instance_path),
         "LMS_CACHE_DIR": env.get("LMS_CACHE_DIR") or str(instance_path / "cache"),
+        "LMS_EXPORT_DIR": env.get("LMS_EXPORT_DIR") or str(instance_path / "exports"),
         "LMS_CONTENT_DIR": env.get("LMS_CONTENT_DIR") or str(PROJECT_ROOT / "courses" / "content"),
         "LMS_SESSION_HOURS": _int(env, "LMS_SESSION_HOURS", 12, minimum=1),
         "SECRET_KEY": _secret_key(env, lms_env, instance_path),
@@ -177,4 +178,53 @@ def load_config(env: dict | None = None, instance_path: Path | None = None) -> d
         "BABEL_DEFAULT_LOCALE": "en",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         **_smtp(env, lms_env, base_url),
+        **_identity(env, production),
     }
+
+
+def _identity(env: dict, production: bool) -> dict:
+    """Single sign-on (OpenID Connect) and whether passwords may still be used."""
+    issuer = env.get("LMS_OIDC_ISSUER", "").strip().rstrip("/")
+    client_id = env.get("LMS_OIDC_CLIENT_ID", "").strip()
+    secret = env.get("LMS_OIDC_CLIENT_SECRET", "").strip()
+    if issuer:
+        if not issuer.startswith(("https://", "http://")):
+            raise ConfigError(f"LMS_OIDC_ISSUER must be the provider's URL, got {issuer!r}")
+        if production and not issuer.startswith("https://"):
+            raise ConfigError("LMS_OIDC_ISSUER must use https:// in production")
+        if not client_id or not secret:
+            raise ConfigError("LMS_OIDC_ISSUER is set: set LMS_OIDC_CLIENT_ID and "
+                              "LMS_OIDC_CLIENT_SECRET too (from the provider's app registration)")
+    match = env.get("LMS_OIDC_MATCH", "email").strip()
+    if match not in ("email", "employee_number"):
+        raise ConfigError(f"LMS_OIDC_MATCH must be email or employee_number, got {match!r}")
+    signin = env.get("LMS_PASSWORD_SIGNIN", "on").strip().lower()
+    if signin not in ("on", "off"):
+        raise ConfigError(f"LMS_PASSWORD_SIGNIN must be on or off, got {signin!r}")
+    if signin == "off" and not issuer:
+        raise ConfigError("LMS_PASSWORD_SIGNIN=off needs single sign-on: set LMS_OIDC_ISSUER")
+    break_glass = [e.strip().lower() for e in env.get("LMS_BREAK_GLASS", "").split(",")
+                   if e.strip()]
+    return {
+        "LMS_OIDC_ISSUER": issuer,
+        "LMS_OIDC_CLIENT_ID": client_id,
+        "LMS_OIDC_CLIENT_SECRET": secret,
+        "LMS_OIDC_SCOPES": env.get("LMS_OIDC_SCOPES", "openid email profile").strip(),
+        "LMS_OIDC_MATCH": match,
+        "LMS_OIDC_CLAIM": env.get("LMS_OIDC_CLAIM", "").strip() or match,
+        "LMS_OIDC_CREATE_USERS": _bool(env, "LMS_OIDC_CREATE_USERS", False),
+        "LMS_OIDC_LABEL": env.get("LMS_OIDC_LABEL", "").strip() or "company account",
+        "LMS_PASSWORD_SIGNIN": signin == "on",
+        "LMS_BREAK_GLASS": break_glass,
+        "LMS_SCIM_TOKEN_HASH": _scim_token_hash(env),
+    }
+
+
+def _scim_token_hash(env: dict) -> str:
+    """SHA-256 of the SCIM bearer token: the process keeps only the hash."""
+    import hashlib
+
+    token = env.get("LMS_SCIM_TOKEN", "").strip()
+    if token and len(token) < 32:
+        raise ConfigError("LMS_SCIM_TOKEN must be at least 32 characters (a random secret)")
+    return hashlib.sha256(token.encode()).hexdigest() if token else ""

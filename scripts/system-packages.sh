@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the system packages Guardrail needs, where they are missing.
 #   scripts/system-packages.sh run    fonts and libraries for PDF rendering
-#   scripts/system-packages.sh test   the above, plus Chromium and poppler for the tests
+#   scripts/system-packages.sh test   the above, plus Chromium and poppler for the tests, and
+#                                     Node.js (the sign-in tests run a real OIDC provider)
 set -euo pipefail
 
 purpose=${1:-run}
@@ -10,6 +11,7 @@ purpose=${1:-run}
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core)
 if [ "$purpose" = test ]; then
   packages+=(chromium poppler-utils)
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -49,3 +49,32 @@ def test_production_settings(tmp_path):
     config = load_config(env, instance_path=tmp_path)
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["LMS_BASE_URL"] == "https://lms.example.com"
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"LMS_OIDC_ISSUER": "idp.example.com"}, "LMS_OIDC_ISSUER"),
+    ({"LMS_OIDC_ISSUER": "https://idp.example.com"}, "LMS_OIDC_CLIENT_ID"),
+    ({"LMS_OIDC_MATCH": "name"}, "LMS_OIDC_MATCH"),
+    ({"LMS_PASSWORD_SIGNIN": "off"}, "LMS_OIDC_ISSUER"),
+    ({"LMS_PASSWORD_SIGNIN": "sometimes"}, "LMS_PASSWORD_SIGNIN"),
+    ({"LMS_SCIM_TOKEN": "short"}, "LMS_SCIM_TOKEN"),
+    ({"LMS_ENV": "production", "LMS_BASE_URL": "https://lms.example.com",
+      "LMS_SECRET_KEY": "k" * 40, "LMS_OIDC_ISSUER": "http://idp.example.com",
+      "LMS_OIDC_CLIENT_ID": "a", "LMS_OIDC_CLIENT_SECRET": "b"}, "https://"),
+])
+def test_identity_settings_are_checked(tmp_path, env, named):
+    with pytest.raises(ConfigError, match=named):
+        load_config(env, instance_path=tmp_path)
+
+
+def test_identity_settings(tmp_path):
+    config = load_config({
+        "LMS_OIDC_ISSUER": "https://idp.example.com/", "LMS_OIDC_CLIENT_ID": "guardrail",
+        "LMS_OIDC_CLIENT_SECRET": "s", "LMS_OIDC_MATCH": "employee_number",
+        "LMS_PASSWORD_SIGNIN": "off", "LMS_BREAK_GLASS": "Root@Example.com, ops@example.com",
+        "LMS_SCIM_TOKEN": "t" * 40}, instance_path=tmp_path)
+    assert config["LMS_OIDC_ISSUER"] == "https://idp.example.com"
+    assert config["LMS_OIDC_CLAIM"] == "employee_number"
+    assert config["LMS_PASSWORD_SIGNIN"] is False
+    assert config["LMS_BREAK_GLASS"] == ["root@example.com", "ops@example.com"]
+    assert len(config["LMS_SCIM_TOKEN_HASH"]) == 64 and "t" * 40 not in str(config)
