@@ -33,3 +33,13 @@ def in_subtree(manager_id: int, employee_id: int) -> bool:
 
     return db.session.scalar(select(Employee.id).where(
         Employee.id == employee_id, Employee.id.in_(subtree_ids(manager_id)))) is not None
+
+
+def would_loop(employee_id: int, manager_id: int | None) -> bool:
+    """Would making ``manager_id`` this person's manager close a loop (someone managing
+    themselves through any number of people)? One recursive query."""
+    if manager_id is None:
+        return False
+    if manager_id == employee_id:
+        return True
+    return in_subtree(employee_id, manager_id)

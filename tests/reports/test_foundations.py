@@ -88,3 +88,11 @@ def test_xlsx_text_is_always_a_string_and_exact(tmp_path):
     assert cells[0].quotePrefix  # Excel keeps it text even when the cell is edited
     assert cells[1].value == 5 and cells[2].value.date() == date(2026, 1, 2)
     assert cells[4].value == "李娜"
+
+
+def test_a_new_manager_that_would_close_a_loop_is_spotted(tree):
+    from lms.people.org import would_loop
+
+    t = {name: p.id for name, p in tree.items()}
+    assert would_loop(t["CEO"], t["Dev"]) and would_loop(t["VP"], t["VP"])
+    assert not would_loop(t["Dev"], t["Ops"]) and not would_loop(t["X"], None)
