@@ -52,6 +52,10 @@ class Employee(Base):
     locale: Mapped[str] = mapped_column(String(16), default="en")
     gender: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Provisioning (SCIM): the HR system's own id for the person, and when it deleted them.
+    # A deleted person is deactivated and kept for the record, but is gone for SCIM (404).
+    external_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    removed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
