@@ -28,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
@@ -41,6 +41,7 @@ from lms.people.models import Department, Employee, Location
 from lms.people.services import present
 
 OPEN = ("assigned", "in_progress")
+SYNC_LOCK = 0x67726473  # "grds": the advisory lock that serialises syncs on PostgreSQL
 LIVE = ("assigned", "in_progress", "paused")  # the sync may still move or close these
 DONE = ("completed", "expired")
 WAIVER_FIELDS = ("waived_until", "waiver_reason", "waived_by_id")
@@ -92,6 +93,10 @@ def sync_assignments(today: date) -> dict:
     """Bring assignments in line with the requirements on ``today``. Flushes, never commits.
     Returns ``{created, updated, closed, unchanged, paused, resumed, reopened}``."""
     counts = {"created": 0, "updated": 0, "closed": 0, "unchanged": 0}
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One sync at a time (nightly, on request, from the CLI): the second waits for the
+        # first to commit, then finds nothing left to do. SQLite's BEGIN IMMEDIATE does this.
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOCK})
     leave = apply_leaves(today)
     away = leave.pop("away")
     counts.update(leave)

@@ -33,3 +33,13 @@ def certificate_expiry(now: datetime) -> dict[str, int]:
     from lms.compliance.expiry import expire_certificates
 
     return expire_certificates(local_date(now))
+
+
+def assignment_sync_requested(now: datetime) -> dict[str, int]:
+    """Run the sync if provisioning asked for one since the last run; else nothing."""
+    from lms.compliance.requests import take_request
+
+    asked = take_request()
+    if asked is None:
+        return {"requested": 0}
+    return {"requested": 1, **sync_assignments(local_date(now))}

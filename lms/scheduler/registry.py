@@ -92,6 +92,12 @@ def _assignment_sync(now: datetime) -> dict:
     return assignment_sync(now)
 
 
+def _assignment_sync_requested(now: datetime) -> dict:
+    from lms.compliance.tasks import assignment_sync_requested
+
+    return assignment_sync_requested(now)
+
+
 def _reminders(now: datetime) -> dict:
     from lms.compliance.tasks import reminders
 
@@ -127,6 +133,8 @@ JOBS: tuple[Job, ...] = (
         "Send queued e-mail (retries with back-off while the SMTP server is down)."),
     Job("assignment-sync", _assignment_sync, Daily(time(2, 0)),
         "Create, update or close assignments from the requirements (idempotent)."),
+    Job("assignment-sync-requested", _assignment_sync_requested, Every(60),
+        "Sync assignments soon after provisioning changed people (when asked)."),
     Job("reminders", _reminders, Daily(time(9, 0)),
         "Remind employees before due dates; escalate overdue ones to managers and HR."),
     Job("hr-digest", _hr_digest, Daily(time(8, 30)),
