@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.people.views import bp as people_bp
     from lms.reports.views import bp as reports_bp
     from lms.scheduler.views import bp as scheduler_bp
+    from lms.scim.views import bp as scim_bp
     from quizzes.views import bp as quizzes_bp
 
     app.register_blueprint(auth_bp)
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(manager_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(scim_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(api_bp)

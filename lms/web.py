@@ -80,11 +80,19 @@ def _security_headers(response):
     return response
 
 
+# Machine-facing areas answer errors in their own format, even for URLs no route matches
+# (a blueprint's own error handlers never see those): path prefix -> renderer.
+ERROR_RENDERERS: dict[str, object] = {}
+
+
 def _error_page(error: HTTPException):
     code = error.code or 500
     if code >= 500:
         log.error("%s on %s %s", code, request.method, request.path,
                   exc_info=getattr(error, "original_exception", None))
+    for prefix, render in ERROR_RENDERERS.items():
+        if request.path.startswith(prefix):
+            return render(error)
     known = (400, 403, 404, 405, 413, 429)
     template = f"errors/{code}.html" if code in known else "errors/500.html"
     return render_template(template, error=error), code

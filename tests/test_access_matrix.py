@@ -7,16 +7,18 @@ as the owner, as a trainer and as an admin, and the answer is checked against it
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from certificates.models import Certificate
+from courses.models import ClassSession
 from lms.api.services import create_token
 from lms.compliance.models import Requirement
 from lms.db import db
-from lms.people.models import Leave
+from lms.people.import_store import save_upload
+from lms.people.models import Employee, Leave
 from lms.reports.models import ExportJob
 from tests import helpers
 from tests.conftest import PASSWORD
@@ -25,10 +27,16 @@ from tests.conftest import PASSWORD
 # else gets 404, as for a missing id); trainer: trainers and admins; hr: HR and admins;
 # admin: admins only; manager: anyone with an active direct report (roles give no access);
 # token: the API, bearer tokens only: every session (anonymous or signed in) gets 401.
+# instructor: the class's instructors, trainers and admins (anyone else gets 403).
 ACCESS = {
     "auth.login": "public", "certificates.verify": "public", "certificates.verify_form": "public",
     "healthz": "public", "org.speak_up": "public", "static": "public",
     "auth.sso_start": "public", "auth.sso_callback": "public",
+    **dict.fromkeys((
+        "scim.service_provider_config", "scim.resource_types", "scim.resource_type",
+        "scim.schema_list", "scim.schema_one", "scim.list_users", "scim.search_users",
+        "scim.create_user", "scim.get_user", "scim.replace_user", "scim.patch_user",
+        "scim.delete_user"), "scim"),
     "auth.logout": "signed_in", "certificates.mine": "signed_in",
     "training.my_training": "signed_in", "training.my_training_page": "signed_in",
     "media.media_file": "signed_in",
@@ -47,11 +55,21 @@ ACCESS = {
     "hr.overdue_page": "hr", "hr.follow_up": "hr", "hr.explain_page": "hr",
     "hr.requirements_page": "hr", "hr.requirement_form": "hr", "hr.waive_assignment": "hr",
     "hr.leave_page": "hr", "hr.end_leave_page": "hr",
+    "people.import_page": "hr", "people.import_report": "hr",
+    "people.import_report_csv": "hr", "people.import_apply": "hr",
     "manager.team": "manager", "manager.export_csv": "manager", "manager.remind": "manager",
     "manager.remind_overdue": "manager",
     "evidence.person_pack": "hr", "evidence.jobs_page": "hr", "evidence.create_job": "hr",
     "evidence.download": "hr",
     "reports.roster": "hr", "reports.roster_csv": "hr", "reports.roster_xlsx": "hr",
+    "classroom.my_classes": "signed_in", "classroom.class_page": "signed_in",
+    "classroom.book_place": "signed_in", "classroom.unbook_place": "signed_in",
+    "classroom.book_report": "signed_in", "classroom.unbook_report": "signed_in",
+    "classroom.attendance": "instructor", "classroom.complete": "instructor",
+    "classroom.manage": "trainer", "classroom.new_class": "trainer",
+    "classroom.edit_class": "trainer", "classroom.cancel_class_view": "trainer",
+    "classroom.hr_classes": "hr", "classroom.sheet_csv": "hr", "classroom.sheet_xlsx": "hr",
+    "classroom.sheet_pdf": "hr",
     "dashboard.index": "hr", "dashboard.esg": "hr", "dashboard.esg_csv": "hr",
     "dashboard.esg_pdf": "hr",
     "api.assignments": "token", "api.completions": "token", "api.certificates": "token",
@@ -94,12 +112,29 @@ def world(app, make_employee, make_assignment, catalog, login):
     trainer = app.test_client()
     login(trainer, "trainer@example.com")
     assert trainer.post("/content/courses/code-of-conduct/draft").status_code == 302
+    # An HR import stored for the HR person and the admin (only uploaders may open one).
+    for uploader_id in db.session.scalars(select(Employee.id).where(
+            Employee.email.in_(("hr@example.com", "admin@example.com")))).all():
+        digest = save_upload(b"employee_number,full_name,email\nM1,Matrix,m1@example.com\n",
+                             "matrix.csv", None, uploader_id)
+    # A coming class, taught by a plain employee (the "instructor" level).
+    instructor = make_employee("Instructor Person", email="instructor@example.com")
+    starts = datetime.now(UTC) + timedelta(days=20)
+    session = ClassSession(
+        course_id=catalog["self-defense-basics"].id, starts_at=starts,
+        ends_at=starts + timedelta(hours=3), timezone="Europe/Dublin", venue="Room 1",
+        capacity=10, signup_deadline=starts - timedelta(days=2), instructors=[instructor])
+    db.session.add(session)
+    db.session.commit()
     return {
         "enrollment_id": enrollment.id, "position": 1, "attempt_id": attempt.id,
         "assignment_id": todo.id, "code": certificate.code, "slug": "code-of-conduct",
+        "user_id": owner.id, "schema_id": "urn:x",
         "name": "quiz.md", "number": 1, "sha256": "0" * 64, "ext": "png",
         "filename": "app.css", "requirement_id": requirement.id, "employee_id": owner.id,
         "leave_id": leave.id, "job_id": job.id, "token_id": api_token.id,
+        "digest": digest,
+        "class_id": session.id,
     }
 
 
@@ -137,7 +172,8 @@ def test_every_route_is_in_the_matrix(app):
 def test_the_matrix_holds(app, world):
     roles = {"anonymous": None, "other": "other@example.com", "owner": "owner@example.com",
              "trainer": "trainer@example.com", "hr": "hr@example.com",
-             "admin": "admin@example.com", "manager": "manager@example.com"}
+             "admin": "admin@example.com", "manager": "manager@example.com",
+             "instructor": "instructor@example.com"}
     clients = {role: _client(app, email) for role, email in roles.items()}
     failures = []
     for endpoint, level in sorted(ACCESS.items()):
@@ -149,7 +185,8 @@ def test_the_matrix_holds(app, world):
                 allowed = {"public": True, "signed_in": role != "anonymous",
                            "owner": role == "owner", "trainer": role in ("trainer", "admin"),
                            "hr": role in ("hr", "admin"), "admin": role == "admin",
-                           "manager": role == "manager", "token": False}[level]
+                           "manager": role == "manager", "token": False, "scim": False,
+                           "instructor": role in ("instructor", "trainer", "admin")}[level]
                 if allowed and method != "GET":
                     continue  # allowed state changes are tested where they belong
                 status = client.open(url, method=method).status_code
@@ -161,6 +198,8 @@ def test_the_matrix_holds(app, world):
                         status != 404 or endpoint in MAY_BE_ABSENT)
                 elif level == "token":
                     ok = status == 401
+                elif level == "scim":  # bearer token only, and off unless configured
+                    ok = status == 404
                 elif role == "anonymous":
                     ok = status == 302 and "/login" in location
                 elif level == "owner":
