@@ -86,7 +86,8 @@ def status_expression(today: date):
 
 def _completed_bounds(filters: RosterFilters) -> tuple[datetime | None, datetime | None]:
     """The completion-date range as UTC instants. A day so far out that its instant is not
-    representable (0001-01-01, 9999-12-31) bounds nothing, instead of an OverflowError."""
+    representable (0001-01-01, 9999-12-31) bounds nothing (any completion date matches)
+    instead of raising OverflowError."""
     lower = upper = None
     if filters.completed_from:
         try:
@@ -120,6 +121,8 @@ def _conditions(filters: RosterFilters, today: date) -> list:
         conditions.append(Assignment.due_on >= filters.due_from)
     if filters.due_to:
         conditions.append(Assignment.due_on <= filters.due_to)
+    if filters.completed_from or filters.completed_to:
+        conditions.append(Assignment.completed_at.is_not(None))
     lower, upper = _completed_bounds(filters)
     if lower is not None:
         conditions.append(Assignment.completed_at >= lower)

@@ -56,7 +56,8 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence], bom: bool = Fals
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-    yield buffer.getvalue()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def write_xlsx(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence],
@@ -68,7 +69,8 @@ def write_xlsx(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Se
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True,
                                                "strings_to_formulas": False,
                                                "strings_to_numbers": False,
-                                               "strings_to_urls": False})
+                                               "strings_to_urls": False,
+                                               "nan_inf_to_errors": True})
     try:
         worksheet = workbook.add_worksheet(sheet[:31])
         bold = workbook.add_format({"bold": True})
