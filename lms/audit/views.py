@@ -53,7 +53,7 @@ def _filters() -> tuple[AuditFilters, list[str]]:
 def index():
     filters, errors = _filters()
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 7 else 1
+    page = int(page) if page.isdecimal() and len(page) < 7 else 1
     entries, total = audit_page(filters, page, PER_PAGE)
     return render_template("audit/index.html", entries=entries, total=total, page=page,
                            pages=max(1, -(-total // PER_PAGE)), actions=ACTIONS,

@@ -90,7 +90,7 @@ def certification_expires_on(assignment: Assignment, completed_on: date) -> date
     when completed inside its window (so completing early costs nothing), else after the
     completion. Once: never."""
     requirement = assignment.requirement
-    if requirement.recurrence == "calendar" and assignment.cycle.isdigit():
+    if requirement.recurrence == "calendar" and assignment.cycle.isdecimal():
         return rules.deadline_in(int(assignment.cycle) + 1, requirement.deadline_month,
                                  requirement.deadline_day)
     if requirement.recurrence == "rolling":

@@ -80,7 +80,7 @@ class _Want:
 
 
 def _cycle_number(cycle: str) -> int | None:
-    if cycle.startswith("cycle-") and cycle[6:].isdigit():
+    if cycle.startswith("cycle-") and cycle[6:].isdecimal():
         return int(cycle[6:])
     return None
 

@@ -108,7 +108,7 @@ def _filter_labels(jobs: list[ExportJob], choices: dict) -> dict[int, list[tuple
 
 def _page_number() -> int:
     value = request.args.get("page", "").strip()
-    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+    return int(value) if value.isdecimal() and 0 < len(value) < 7 else 1
 
 
 def _jobs_page(parsed: ParsedFilters, status: int = 200):

@@ -41,7 +41,7 @@ class RequirementInput:
 
 def _days(text: str) -> list[int] | None:
     parts = [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]
-    if not all(p.isdigit() and int(p) <= 365 for p in parts):
+    if not all(p.isdecimal() and int(p) <= 365 for p in parts):
         return None
     return sorted({int(p) for p in parts}, reverse=True)
 

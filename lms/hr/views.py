@@ -37,7 +37,7 @@ PER_PAGE = 50
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isdecimal() and len(value) < 10 else None
 
 
 @bp.get("/overdue")
@@ -181,10 +181,10 @@ def _form_input() -> RequirementInput:
 
     def number(name: str) -> int | None:
         value = form.get(name, "").strip()
-        return int(value) if value.isdigit() and len(value) < 7 else None
+        return int(value) if value.isdecimal() and len(value) < 7 else None
 
     def ids(name: str) -> list[int]:
-        return [int(v) for v in form.getlist(name) if v.isdigit() and len(v) < 10]
+        return [int(v) for v in form.getlist(name) if v.isdecimal() and len(v) < 10]
 
     try:
         starts_on = date.fromisoformat(form.get("starts_on", ""))

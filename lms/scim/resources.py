@@ -124,12 +124,12 @@ def from_scim(resource: dict) -> UserValues:
     manager_id = None
     if isinstance(manager, dict) and manager.get("value") not in (None, ""):
         raw = str(manager["value"])
-        if not raw.isdigit() or len(raw) > 12:
+        if not raw.isdecimal() or len(raw) > 12:
             raise ScimError(400, f"manager.value {raw[:40]!r} is not a user id.",
                             "invalidValue")
         manager_id = int(raw)
     elif isinstance(manager, str) and manager:
-        if not manager.isdigit():
+        if not manager.isdecimal():
             raise ScimError(400, "manager must be a user id.", "invalidValue")
         manager_id = int(manager)
     locale = resource.get("preferredLanguage") or resource.get("locale")

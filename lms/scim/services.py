@@ -28,7 +28,7 @@ def visible():
 
 
 def get_user(user_id: str) -> Employee:
-    if not user_id.isdigit() or len(user_id) > 12:
+    if not user_id.isdecimal() or len(user_id) > 12:
         raise ScimError(404, f"No user {user_id[:40]!r}.")
     person = db.session.scalar(select(Employee).where(Employee.id == int(user_id), visible()))
     if person is None:
@@ -256,7 +256,7 @@ def _condition(text: str):
             column.is_not(boolean.lower() == "true")
     value = (quoted or "").replace('\\"', '"')
     if column is Employee.id:
-        if not value.isdigit():
+        if not value.isdecimal():
             return Employee.id == -1
         return Employee.id == int(value) if op == "eq" else Employee.id != int(value)
     if name != "externalid":  # externalId is case-exact; the rest are not (RFC 7643)
