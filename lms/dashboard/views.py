@@ -1,0 +1,104 @@
+"""HR's dashboard and the ESG summary (page, CSV, PDF). HR and admins only."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user
+
+from certificates.pdf import render_pdf
+from lms.audit.services import record
+from lms.auth.access import role_required
+from lms.clock import today
+from lms.dashboard import charts
+from lms.dashboard.esg import (
+    CSV_HEADER,
+    DIMENSIONS,
+    SMALL,
+    THRESHOLD,
+    WITHHELD,
+    EsgReport,
+    csv_rows,
+    esg_report,
+    figures,
+)
+from lms.dashboard.links import ROSTER_PATH
+from lms.dashboard.services import DashboardFilters, dashboard
+from lms.db import db
+from lms.reports.spreadsheet import csv_chunks
+
+bp = Blueprint("dashboard", __name__, url_prefix="/hr")
+log = logging.getLogger(__name__)
+FIRST_YEAR = 2000
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+@bp.get("/dashboard")
+@role_required("hr", "admin")
+def index():
+    """Completion and overdue by course, department and location, and over time."""
+    cycle = request.args.get("cycle", "").strip()
+    filters = DashboardFilters(course_id=_int_arg("course"),
+                               cycle=cycle if cycle and len(cycle) <= 32 else None)
+    data = dashboard(filters, today())
+    return render_template(
+        "dashboard/index.html", d=data,
+        charts=charts.build(data, base=request.script_root + ROSTER_PATH))
+
+
+def _year() -> tuple[int, int]:
+    """The year asked for (default: the last full year) and the latest allowed."""
+    latest = today().year
+    year = _int_arg("year")
+    return (year if year is not None and FIRST_YEAR <= year <= latest else latest - 1), latest
+
+
+def _context(year: int, latest: int) -> dict:
+    return {"report": esg_report(year), "year": year, "years": range(latest, FIRST_YEAR - 1, -1),
+            "figures": figures, "dimensions": DIMENSIONS, "threshold": THRESHOLD,
+            "small": SMALL, "withheld": WITHHELD}
+
+
+def _audit_download(year: int, kind: str, report: EsgReport) -> None:
+    """Who took the figures out, recorded and committed before the file goes out."""
+    record("export", actor=current_user._get_current_object(), target=("esg", year),
+           ip=request.remote_addr,
+           detail={"format": kind, "year": year, "headcount": report.total.headcount})
+    db.session.commit()
+
+
+@bp.get("/esg")
+@role_required("hr", "admin")
+def esg():
+    return render_template("dashboard/esg.html", **_context(*_year()))
+
+
+@bp.get("/esg.csv")
+@role_required("hr", "admin")
+def esg_csv():
+    year, _ = _year()
+    report = esg_report(year)
+    _audit_download(year, "csv", report)
+    # A few hundred rows at most (one per group): built whole, no streaming needed.
+    body = "".join(csv_chunks(CSV_HEADER, csv_rows(report), bom=True))
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="esg-training-{year}.csv"'})
+
+
+@bp.get("/esg.pdf")
+@role_required("hr", "admin")
+def esg_pdf():
+    year, latest = _year()
+    context = _context(year, latest)
+    result = render_pdf(render_template("pdf/esg.html", generated_on=today(), **context))
+    if result.refused:
+        log.warning("ESG PDF for %s: the renderer refused %s", year, result.refused)
+    _audit_download(year, "pdf", context["report"])
+    return Response(result.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="esg-training-{year}.pdf"',
+        "Cache-Control": "private, no-store"})
