@@ -30,13 +30,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     from lms import models, web  # noqa: F401  (models: every table on the metadata)
     from lms.db import db
-    from lms.extensions import babel, csrf, login_manager, migrate
+    from lms.extensions import babel, csrf, init_limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    init_limiter(app)  # before the blueprints: the sign-in views take their limits from it
     login_manager.init_app(app)
-    babel.init_app(app, locale_selector=web.select_locale)
+    # Catalogs in translations/ at the project root; datetimes shown in the company's zone.
+    babel.init_app(app, locale_selector=web.select_locale,
+                   default_translation_directories=str(PROJECT_ROOT / "translations"),
+                   default_timezone=app.config["LMS_TIMEZONE"])
     web.init_app(app)
     from lms.auth import oidc
 
@@ -60,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.dashboard.views import bp as dashboard_bp
     from lms.evidence.views import bp as evidence_bp
     from lms.hr.views import bp as hr_bp
+    from lms.i18n_views import bp as i18n_bp
     from lms.manager.views import bp as manager_bp
     from lms.org.views import bp as org_bp
     from lms.people.views import bp as people_bp
@@ -88,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_admin_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(classroom_bp)
+    app.register_blueprint(i18n_bp)
 
 
 def _register_commands(app: Flask) -> None:

@@ -32,12 +32,14 @@ ACCESS = {
     "auth.login": "public", "certificates.verify": "public", "certificates.verify_form": "public",
     "healthz": "public", "org.speak_up": "public", "static": "public",
     "auth.sso_start": "public", "auth.sso_callback": "public",
+    "i18n.switch": "public",  # the language switcher: profile if signed in, else a cookie
     **dict.fromkeys((
         "scim.service_provider_config", "scim.resource_types", "scim.resource_type",
         "scim.schema_list", "scim.schema_one", "scim.list_users", "scim.search_users",
         "scim.create_user", "scim.get_user", "scim.replace_user", "scim.patch_user",
         "scim.delete_user"), "scim"),
-    "auth.logout": "signed_in", "certificates.mine": "signed_in",
+    "auth.logout": "signed_in", "auth.change_password": "signed_in",
+    "certificates.mine": "signed_in",
     "training.my_training": "signed_in", "training.my_training_page": "signed_in",
     "media.media_file": "signed_in",
     "certificates.download": "owner", "courses.attestation": "owner", "courses.complete": "owner",

@@ -1,0 +1,1 @@
+"""My team: a manager's view of their reports' required training, reminders and export."""
