@@ -225,3 +225,14 @@ def complete_if_ready(employee_id: int, course_id: int) -> bool:
         return False
     complete_enrollment(enrollment, enrollment.score_percent)
     return enrollment.status == "completed"
+
+
+def close_class(session_id: int, by: Employee, now: datetime) -> dict[str, int]:
+    """The instructor's "mark complete": only once the class has begun (a certificate before
+    the class would certify nothing), then as ``complete_session``."""
+    session = lock(session_id)
+    if session.status == "completed":
+        raise BookingError("This class is already complete.")
+    if session.starts_at > now:
+        raise BookingError("The class has not started yet: complete it after it has taken place.")
+    return complete_session(session_id, by, now)

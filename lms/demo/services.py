@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -206,6 +207,8 @@ def seed_demo(today: date, size: int = 200, seed: int = 2026) -> dict:
             Assignment.course_id == courses["code-of-conduct"].id))
         pass_course(assignment, person)
     _seed_exemptions(people, everyone, courses, today, rng)
+    if "self-defense-class" in courses:
+        seed_classes(people, courses, today, random.Random(seed + 1))
     db.session.flush()
     return {"created": True, "employees": len(everyone)}
 
@@ -229,3 +232,86 @@ def _seed_exemptions(people: dict, everyone: list, courses: dict, today: date,
               "on file).", hr.id, today)
     record_leave(on_leave.id, today - timedelta(days=20), today + timedelta(days=70),
                  "Parental leave", hr.id, today)
+
+
+def seed_classes(people: dict, courses: dict, today: date, rng: random.Random) -> dict:
+    """The practical self-defense class: a requirement for everyone (every two years), two
+    coming classes (Hangzhou nearly full, with two places left for the demo employee; Dublin
+    full, with a waiting list) and a past class in Hangzhou with attendance taken, completed,
+    so its participants have their certificates. Bookings go through the booking services."""
+    from courses.models import Booking, ClassSession, Enrollment
+    from lms.classroom.services import book, complete_session
+    from lms.clock import org_zone
+
+    course = courses["self-defense-class"]
+    db.session.add(Requirement(
+        course_id=course.id, name="Self-defense practical class every two years",
+        audience={"everyone": True}, recurrence="rolling", every_months=24, window_days=60,
+        due_days_after_entry=90, starts_on=today - timedelta(days=60)))
+    db.session.flush()
+    sync_assignments(today)
+    now = datetime.combine(today, time(10), tzinfo=org_zone()).astimezone(UTC)
+    trainer, employee = people["trainer"], people["employee"]
+    keep_free = {employee.id, people["manager"].id}
+    open_rows = db.session.execute(
+        select(Assignment, Employee).join(Employee, Employee.id == Assignment.employee_id)
+        .where(Assignment.course_id == course.id,
+               Assignment.status.in_(("assigned", "in_progress")))
+        .order_by(Employee.id)).all()
+    candidates = [(a, e) for a, e in open_rows if e.id not in keep_free]
+    rng.shuffle(candidates)
+
+    def by_city(name: str) -> list:
+        here = [row for row in candidates if row[1].location and row[1].location.name == name]
+        return here + [row for row in candidates if row not in here]
+
+    def new_class(day: date, start: time, hours: int, zone: str, venue: str,
+                  capacity: int) -> ClassSession:
+        starts = datetime.combine(day, start, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+        session = ClassSession(
+            course_id=course.id, starts_at=starts, ends_at=starts + timedelta(hours=hours),
+            timezone=zone, venue=venue, capacity=capacity, instructors=[trainer],
+            signup_deadline=starts - timedelta(days=2), created_by_id=trainer.id,
+            created_at=now - timedelta(days=40),
+            notes="Wear comfortable clothes and flat shoes; bring water. Changing rooms are "
+                  "next to the training room.")
+        db.session.add(session)
+        db.session.flush()
+        return session
+
+    taken: set[int] = set()
+
+    def take(pool: list, count: int) -> list:
+        chosen = [row for row in pool if row[1].id not in taken][:count]
+        taken.update(person.id for _, person in chosen)
+        return chosen
+
+    # The past class: the online part done beforehand, attendance taken, the class completed.
+    past_day = today - timedelta(days=21)
+    past = new_class(past_day, time(9, 30), 3, "Asia/Shanghai",
+                     "Hangzhou HQ, 12F training room (Room 1203)", 12)
+    marks = ["present"] * 5 + ["late"] * 2 + ["absent"]
+    for (assignment, person), mark in zip(take(by_city("Hangzhou"), len(marks)), marks,
+                                          strict=False):
+        pass_course(assignment, person)
+        # The history is seeded today; the run began before the class (as it would have).
+        enrollment = db.session.get(Enrollment, assignment.enrollment_id)
+        enrollment.started_at = past.starts_at - timedelta(days=14)
+        db.session.add(Booking(
+            session_id=past.id, employee_id=person.id, status="booked", booked_by_id=person.id,
+            queued_at=past.starts_at - timedelta(days=10), attendance=mark,
+            attendance_note="Called in sick that morning." if mark == "absent" else "",
+            marked_by_id=trainer.id, marked_at=past.ends_at))
+    db.session.flush()
+    counts = complete_session(past.id, trainer, now)
+
+    hangzhou = new_class(today + timedelta(days=16), time(9, 30), 3, "Asia/Shanghai",
+                         "Hangzhou HQ, 12F training room (Room 1203)", 12)
+    for _, person in take(by_city("Hangzhou"), 10):
+        book(hangzhou.id, person.id, person, now)
+    dublin = new_class(today + timedelta(days=23), time(14, 0), 3, "Europe/Dublin",
+                       "Dublin office, Grand Canal Dock, 3rd floor meeting room", 6)
+    for _, person in take(by_city("Dublin"), 9):
+        book(dublin.id, person.id, person, now)
+    db.session.flush()
+    return {"classes": 3, "completed": counts["completed"]}

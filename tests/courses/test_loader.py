@@ -506,11 +506,12 @@ def test_content_hash_function_separates_names_from_contents():
 
 def test_every_shipped_course_loads_without_problems():
     folders = sorted(p for p in SHIPPED.iterdir() if p.is_dir())
-    assert len(folders) == 5
+    assert len(folders) == 6
     for folder in folders:
         spec, problems = load_course(folder)
         assert [str(p) for p in problems] == [], folder.name
-        assert len(spec.modules) >= 3
+        # a practical class needs less reading: its substance is the class itself
+        assert len(spec.modules) >= (2 if spec.in_person else 3)
         assert list(spec.quizzes) == [f"{folder.name}/quiz.md"]
 
 

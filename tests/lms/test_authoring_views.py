@@ -133,7 +133,7 @@ def test_the_course_list_shows_every_course_with_its_versions(as_trainer):
     for slug in ("code-of-conduct", "harassment-prevention", "manager-track"):
         assert f'href="/content/courses/{slug}"' in page
     assert "Business Code of Conduct: annual certification" in page
-    assert page.count("badge-version-published") == 5
+    assert page.count("badge-version-published") == 6
 
 
 def test_a_new_course_starts_as_a_draft(as_trainer):
@@ -393,7 +393,7 @@ def test_modules_show_media_images_and_nothing_from_other_sites(as_trainer):
     }).get_json()["html"]
     assert f'<img src="{url}" alt="Chart">' in html
     assert "evil.example" not in html and html.count("<img") == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(CourseVersion)) == 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CourseVersion)) == 6
 
 
 def test_a_draft_is_discarded_only_at_the_revision_seen(as_trainer):
