@@ -14,6 +14,27 @@ import yaml
 from lms.content import Problem
 
 BOM = "\ufeff"
+# PyYAML's scanner is quadratic in the depth of [ ] and { } nesting (a few hundred levels of
+# ``[`` take seconds before it gives up); no front matter needs more than a handful.
+MAX_FLOW_DEPTH = 50
+
+
+def _too_deep(raw: str) -> int | None:
+    """Where flow nesting first passes MAX_FLOW_DEPTH, counting brackets outside quotes."""
+    depth, quote = 0, None
+    for index, char in enumerate(raw):
+        if quote:
+            if char == quote or char == "\n":
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return index
+        elif char in "]}" and depth:
+            depth -= 1
+    return None
 
 
 class FrontMatter(dict):
@@ -71,6 +92,9 @@ class _MappingReader:
 
     def read(self) -> tuple[FrontMatter, list[Problem]]:
         data, problems = FrontMatter(), []
+        deep = _too_deep(self.raw)
+        if deep is not None:
+            return data, [self.problem(deep, "nested too deeply")]
         try:
             loader = yaml.SafeLoader(self.raw)  # refuses control characters straight away
         except yaml.reader.ReaderError as exc:
