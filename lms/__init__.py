@@ -35,13 +35,15 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    init_limiter(app)  # before the blueprints: the sign-in views take their limits from it
     login_manager.init_app(app)
     # Catalogs in translations/ at the project root; datetimes shown in the company's zone.
     babel.init_app(app, locale_selector=web.select_locale,
                    default_translation_directories=str(PROJECT_ROOT / "translations"),
                    default_timezone=app.config["LMS_TIMEZONE"])
     web.init_app(app)
+    # After web (its request setup runs first, so a 429 page gets every header) and before
+    # the blueprints (the sign-in views take their limits from it).
+    init_limiter(app)
     from lms.auth import oidc
 
     oidc.init_app(app)

@@ -179,6 +179,7 @@ def load_config(env: dict | None = None, instance_path: Path | None = None) -> d
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         **_smtp(env, lms_env, base_url),
         **_identity(env, production),
+        **_sign_in_limits(env),
     }
 
 
@@ -228,3 +229,35 @@ def _scim_token_hash(env: dict) -> str:
     if token and len(token) < 32:
         raise ConfigError("LMS_SCIM_TOKEN must be at least 32 characters (a random secret)")
     return hashlib.sha256(token.encode()).hexdigest() if token else ""
+
+
+def _limit(env: dict, name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = env.get(name, "").strip() or default
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be rate limits like 5/minute;20/hour, got {value!r}"
+                          ) from None
+    return value
+
+
+def _sign_in_limits(env: dict) -> dict:
+    """Sign-in rate limits (Flask-Limiter), where the counts live, and the password policy."""
+    redis_url = env.get("LMS_REDIS_URL", "").strip()
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"LMS_REDIS_URL must start with redis://, rediss:// or unix://, got "
+                          f"{redis_url!r} (e.g. redis://127.0.0.1:6379/0)")
+    return {
+        "LMS_REDIS_URL": redis_url,
+        # Counts in Redis are shared by every web process; in memory, each process counts alone.
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": env.get("LMS_RATELIMIT_PREFIX", "").strip() or "guardrail",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "LMS_SIGNIN_LIMIT_ACCOUNT": _limit(env, "LMS_SIGNIN_LIMIT_ACCOUNT", "5/minute;20/hour"),
+        "LMS_SIGNIN_LIMIT_ADDRESS": _limit(env, "LMS_SIGNIN_LIMIT_ADDRESS", "50/hour"),
+        "LMS_SSO_LIMIT_ADDRESS": _limit(env, "LMS_SSO_LIMIT_ADDRESS", "60/minute"),
+        # The common-password list covers passwords of 10 characters and more.
+        "LMS_PASSWORD_MIN_LENGTH": _int(env, "LMS_PASSWORD_MIN_LENGTH", 12, minimum=10),
+    }

@@ -100,3 +100,18 @@ def end_all_sessions(employee_id: int, keep_token: str | None = None) -> int:
     if keep_token:
         query = query.where(AuthSession.token_hash != _hash_token(keep_token))
     return db.session.execute(query.values(revoked_at=utcnow())).rowcount
+
+
+def set_password(employee: Employee, password: str, *, keep_token: str | None = None,
+                 ip: str | None = None) -> int:
+    """Store a new password (argon2) and end every other session of the person, so a copied
+    cookie stops working; the session ``keep_token`` names stays. Recorded in the audit log.
+    Returns how many sessions ended. The caller has checked the policy (``passwords``)."""
+    from lms.audit.services import record
+
+    employee.password_hash = hash_password(password)
+    ended = end_all_sessions(employee.id, keep_token=keep_token)
+    record("password_changed", actor=employee, target=("employee", employee.id), ip=ip,
+           detail={"other_sessions_ended": ended})
+    db.session.flush()
+    return ended

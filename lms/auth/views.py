@@ -17,9 +17,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.audit.services import record
-from lms.auth import oidc
-from lms.auth.forms import LoginForm
-from lms.auth.services import authenticate, end_session, open_session
+from lms.auth import oidc, passwords, throttle
+from lms.auth.forms import ChangePasswordForm, LoginForm
+from lms.auth.services import (
+    authenticate,
+    end_session,
+    open_session,
+    set_password,
+    verify_password,
+)
 from lms.db import db
 
 bp = Blueprint("auth", __name__)
@@ -134,3 +140,50 @@ def logout():
     # Signed in through the provider: end the provider's session too, where it can.
     provider = oidc.logout_url(id_token, url_for("auth.login", _external=True))
     return redirect(provider or url_for("auth.login"))
+
+
+_POLICY_MESSAGES = {
+    passwords.TOO_SHORT: lambda n: _("Use at least %(n)d characters.", n=n),
+    passwords.COMMON: lambda n: _("This password is on a list of common, leaked passwords: "
+                                  "choose another (a few unrelated words make a good one)."),
+    passwords.PERSONAL: lambda n: _("Do not use your e-mail address or your name."),
+}
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password; every other session of the person ends."""
+    form = ChangePasswordForm()
+    has_password = bool(current_user.password_hash)
+    min_length = current_app.config["LMS_PASSWORD_MIN_LENGTH"]
+    if has_password and form.validate_on_submit():
+        new = form.new_password.data
+        if not verify_password(current_user, form.current_password.data):
+            form.current_password.errors.append(_("This is not your current password."))
+        elif new == form.current_password.data:
+            form.new_password.errors.append(_("Choose a password different from the current "
+                                              "one."))
+        else:
+            found = passwords.problems(new, email=current_user.email,
+                                       full_name=current_user.full_name, min_length=min_length)
+            form.new_password.errors.extend(_POLICY_MESSAGES[p](min_length) for p in found)
+        if not form.errors:
+            set_password(current_user, new, keep_token=current_user.session_token,
+                         ip=request.remote_addr)
+            db.session.commit()
+            flash(_("Your password is changed. You are still signed in here; every other "
+                    "browser or device was signed out."), "info")
+            return redirect(url_for("training.my_training"))
+    status = 400 if form.errors else 200
+    return render_template("auth/change_password.html", form=form, has_password=has_password,
+                           min_length=min_length), status
+
+
+bp.register_error_handler(429, throttle.locked_page)
+
+
+@bp.record_once
+def _limit_sign_in(state) -> None:
+    # After the routes above are on the app: wrap them with this app's limiter.
+    throttle.apply(state.app)
