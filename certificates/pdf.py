@@ -21,6 +21,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 ASSETS = Path(__file__).parent / "assets"
+MAX_HTML_CHARS = 2_000_000
 log = logging.getLogger(__name__)
 
 
@@ -59,10 +60,18 @@ def qr_svg(url: str) -> Markup:
 
 
 def render_pdf(html: str) -> RenderResult:
+    # Layout time grows with the document; a cap on its size bounds the time a request can hold
+    # a worker (our largest real document, a full sign-in sheet, is far below it).
+    if len(html) > MAX_HTML_CHARS:
+        raise PdfTooLarge(f"a {len(html)}-character document is over the PDF limit")
     fetcher = AssetOnlyFetcher()
     document = HTML(string=html, url_fetcher=fetcher, base_url="asset:")
     pdf = document.write_pdf(font_config=_fonts)
     return RenderResult(pdf, fetcher.refused)
+
+
+class PdfTooLarge(ValueError):
+    """The document is bigger than any page of ours can be: refused before layout starts."""
 
 
 class PdfCacheError(RuntimeError):
