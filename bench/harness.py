@@ -7,7 +7,7 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -18,6 +18,8 @@ class Result:
     target_ratio: float
     runs: int
     peak_mb: float | None = None
+    # What the run did (rows written, messages queued), so a ratio can be read in context.
+    detail: dict = field(default_factory=dict)
 
     @property
     def ratio(self) -> float:
@@ -38,15 +40,33 @@ class Result:
                 f"<= {self.target_ratio}x  {verdict}{peak}")
 
 
-def _timed(function: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+@dataclass
+class Step:
+    """A timed function with untimed work around every call: e.g. emptying tables before and
+    rolling back after, so that every run does the full work and only the work is timed."""
+
+    run: Callable[[], object]
+    setup: Callable[[], object] | None = None
+    teardown: Callable[[], object] | None = None
 
 
-def compare(name: str, ours: Callable[[], object], floor: Callable[[], object],
+def _timed(step: Callable[[], object] | Step) -> float:
+    if not isinstance(step, Step):
+        step = Step(step)
+    if step.setup:
+        step.setup()
+    try:
+        start = time.perf_counter()
+        step.run()
+        return time.perf_counter() - start
+    finally:
+        if step.teardown:
+            step.teardown()
+
+
+def compare(name: str, ours: Callable[[], object] | Step, floor: Callable[[], object] | Step,
             target_ratio: float, runs: int = 5, measure_memory: bool = False) -> Result:
-    ours(), floor()  # warm-up: imports, caches, page cache
+    _timed(ours), _timed(floor)  # warm-up: imports, caches, page cache
     ours_times, floor_times = [], []
     for _ in range(runs):
         ours_times.append(_timed(ours))
@@ -54,7 +74,7 @@ def compare(name: str, ours: Callable[[], object], floor: Callable[[], object],
     peak = None
     if measure_memory:
         tracemalloc.start()
-        ours()
+        _timed(ours)
         peak = tracemalloc.get_traced_memory()[1] / 1e6
         tracemalloc.stop()
     return Result(name, statistics.median(ours_times), statistics.median(floor_times),

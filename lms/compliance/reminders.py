@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import aliased
 
 from courses.models import CourseVersion
@@ -107,13 +107,18 @@ def send_reminders(today: date) -> dict[str, int]:
                             a, "escalated_hr"))
     counts = {"reminded": 0, "escalated_manager": 0, "escalated_hr": 0}
     done = _already_queued([p[0] for p in planned])
+    events = []
     for key, to, template, locale, context, assignment, counter in planned:
         if key in done:
             continue
         if enqueue_template(key, to, template, locale, **context):
             counts[counter] += 1
-            db.session.add(AssignmentEvent(assignment_id=assignment.id, kind=counter,
-                                           detail={"to": to, "key": key}))
+            events.append({"assignment_id": assignment.id, "kind": counter,
+                           "detail": {"to": to, "key": key}})
+    # One bulk insert at the end: an ORM object per message would make every enqueue flush it
+    # on its own (a statement and a unit of work per message).
+    if events:
+        db.session.execute(insert(AssignmentEvent), events)
     db.session.flush()
     return counts
 
