@@ -12,12 +12,16 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_login import current_user, login_required
 
 from certificates.models import Certificate
 from certificates.pdf import PdfCacheError, cached_pdf, qr_svg, render_pdf, store_pdf
 from certificates.services import certificates_of, find_by_code, normalise_code
 from lms.clock import today
+from lms.db import db
+from lms.i18n import SOURCE_LOCALE, match_locale
+from lms.people.models import Employee
 
 bp = Blueprint("certificates", __name__)
 log = logging.getLogger(__name__)
@@ -37,18 +41,29 @@ def mine():
                            today=today())
 
 
+def holder_language(certificate: Certificate) -> str:
+    """The language the holder reads (their profile's), as an offered Babel name."""
+    employee = db.session.get(Employee, certificate.employee_id)
+    return match_locale(employee.locale if employee else None) or SOURCE_LOCALE
+
+
 def certificate_pdf(certificate: Certificate) -> bytes:
-    """The certificate's PDF from the cache, rendering it once if needed."""
+    """The certificate's PDF in its holder's language (whoever downloads it), from the cache,
+    rendering it once if needed."""
     cache_dir = current_app.config["LMS_CACHE_DIR"]
-    data = cached_pdf(cache_dir, certificate.code)
+    language = holder_language(certificate)
+    # One cached file per language; English keeps the name it had before translations.
+    name = certificate.code if language == SOURCE_LOCALE else f"{certificate.code}.{language}"
+    data = cached_pdf(cache_dir, name)
     if data is not None:
         return data
-    html = render_template("pdf/certificate.html", cert=certificate,
-                           qr=qr_svg(verify_url(certificate.code)),
-                           verify_url=verify_url(certificate.code))
+    with force_locale(language):
+        html = render_template("pdf/certificate.html", cert=certificate,
+                               qr=qr_svg(verify_url(certificate.code)),
+                               verify_url=verify_url(certificate.code))
     data = render_pdf(html).pdf
     try:
-        store_pdf(cache_dir, certificate.code, data)
+        store_pdf(cache_dir, name, data)
     except PdfCacheError as exc:
         log.warning("%s; serving the rendered PDF uncached", exc)
     return data

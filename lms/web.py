@@ -6,28 +6,38 @@ from __future__ import annotations
 import logging
 
 from babel.dates import format_date as babel_format_date
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import format_date
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from lms import i18n
 from lms.db import db
 from lms.extensions import login_manager
 from lms.i18n import translated, translated_option
 from lms.markdown import render_markdown
 
 log = logging.getLogger(__name__)
-LOCALES = ("en", "zh_Hans")
 
 
 def select_locale() -> str:
-    if current_user and current_user.is_authenticated and current_user.locale:
-        locale = current_user.locale.replace("-", "_")
-        if locale in LOCALES:
-            return locale
-    return request.accept_languages.best_match(LOCALES) or "en"
+    """The interface language: the signed-in person's profile (``Employee.locale``), else the
+    language the switcher left in a cookie, else the browser's Accept-Language, else English.
+    Outside a request (jobs), English unless the caller forces a language (``force_locale``)."""
+    if not has_request_context():
+        return i18n.SOURCE_LOCALE
+    try:
+        person = current_user if current_user and current_user.is_authenticated else None
+    except (OperationalError, DBAPIError):
+        # The database is down and the 503 page is rendering: it still needs a language.
+        db.session.rollback()
+        person = None
+    chosen = (i18n.match_locale(getattr(person, "locale", None))
+              or i18n.match_locale(request.cookies.get(i18n.LOCALE_COOKIE))
+              or i18n.negotiate(request.accept_languages))
+    return chosen or i18n.SOURCE_LOCALE
 
 
 def local_date(value, locale: str | None = "en", style: str = "long") -> str:
@@ -101,7 +111,23 @@ def _error_page(error: HTTPException):
 def _database_down(error: Exception):
     db.session.rollback()
     log.error("database unavailable: %s", error)
+    # If loading the signed-in person is what failed, Flask-Login would try again while the
+    # page renders (its context processor) and turn the 503 into a 500: show it anonymously.
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
     return render_template("errors/503.html"), 503
+
+
+def _end_session(_error: BaseException | None) -> None:
+    # If the database went away after the response was made (a restart), the session's final
+    # ROLLBACK fails: drop its connection instead, or the page already made becomes a 500. The
+    # pool's pre-ping replaces the dead connections on the next checkout.
+    try:
+        db.session.remove()
+    except DBAPIError as exc:
+        log.warning("database connection lost at the end of a request: %s", exc)
+        db.session().invalidate()
+        db.session.registry.clear()
 
 
 def init_app(app: Flask) -> None:
@@ -123,6 +149,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(OperationalError, _database_down)
     app.register_error_handler(DBAPIError, _database_down)
+    # Runs before Flask-SQLAlchemy's own teardown (registered earlier, so called later).
+    app.teardown_appcontext(_end_session)
 
     @app.context_processor
     def _template_helpers():
@@ -133,11 +161,13 @@ def init_app(app: Flask) -> None:
                 g.org = org_settings()
             return g.org
 
-        return {"org": org, "markdown": lambda text, inline=False: render_markdown(
-            text, org(), inline=inline), "format_date": format_date,
+        return {"org": org,
+                "markdown": lambda text, inline=False: render_markdown(
+                    text, org(), inline=inline), "format_date": format_date,
                 "tr": translated, "tr_option": translated_option}
 
     app.add_template_filter(local_date, "local_date")
+    i18n.init_app(app)
 
     @app.get("/healthz")
     def healthz():
