@@ -25,6 +25,7 @@ from joserfc.errors import (
 from sqlalchemy import select
 
 from lms.db import db
+from lms.people.importer import compose_name
 from lms.people.models import Employee
 
 oauth = OAuth()
@@ -123,8 +124,8 @@ def match(claims: dict) -> Employee:
 def _create(claims: dict, field: str, value: str) -> Employee | None:
     email = (claims.get("email") or (value if field == "email" else "")).strip().lower()
     number = str(claims.get("employee_number") or (value if field != "email" else "")).strip()
-    name = (claims.get("name") or " ".join(
-        p for p in (claims.get("given_name"), claims.get("family_name")) if p) or email).strip()
+    name = (claims.get("name") or compose_name(claims.get("given_name"),
+                                               claims.get("family_name")) or email).strip()
     if not email or not number or "@" not in email:
         return None  # not enough to make a record: HR has to add the person
     person = Employee(employee_number=number[:64], full_name=name[:300], email=email[:320],

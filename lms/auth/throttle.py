@@ -60,7 +60,9 @@ def locked_page(error: RateLimitExceeded):
     breached = limiter.current_limit
     wait = 60
     if breached is not None:
-        wait = max(1, breached.reset_at - int(time.time()))
+        # reset_at is whole seconds and may round up past the window: never say "61 minutes"
+        # for a limit per hour.
+        wait = max(1, min(breached.reset_at - int(time.time()), breached.limit.get_expiry()))
     minutes = max(1, math.ceil(wait / 60))
     response = current_app.make_response(
         (render_template("auth/locked.html", minutes=minutes), 429))

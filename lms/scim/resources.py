@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
+from lms.people.importer import compose_name
 from lms.people.models import Employee
 from lms.scim.schemas import ENTERPRISE, USER
 
@@ -102,8 +103,8 @@ def _email(resource: dict) -> str:
 
 def _name(resource: dict) -> str:
     name = resource.get("name") if isinstance(resource.get("name"), dict) else {}
-    full = resource.get("displayName") or name.get("formatted") or " ".join(
-        part for part in (name.get("givenName"), name.get("familyName")) if part)
+    full = resource.get("displayName") or name.get("formatted") or compose_name(
+        name.get("givenName"), name.get("familyName"))
     return _text(full or resource.get("userName"), "displayName", 300, required=True)
 
 
