@@ -28,7 +28,6 @@ from lms.db import db
 from lms.people.importer import compose_name
 from lms.people.models import Employee
 
-oauth = OAuth()
 PROVIDER = "company"
 
 
@@ -43,7 +42,10 @@ class SignInError(Exception):
 def init_app(app: Flask) -> None:
     if not app.config.get("LMS_OIDC_ISSUER"):
         return
-    oauth.init_app(app)
+    # One registry per app: a module-level one would keep the first app's provider (and its
+    # cached metadata and keys) for every app built later in the same process.
+    oauth = OAuth(app)
+    app.extensions["lms_oidc"] = oauth
     oauth.register(
         PROVIDER, client_id=app.config["LMS_OIDC_CLIENT_ID"],
         client_secret=app.config["LMS_OIDC_CLIENT_SECRET"],
@@ -58,7 +60,7 @@ def enabled() -> bool:
 
 
 def client():
-    return oauth.create_client(PROVIDER)
+    return current_app.extensions["lms_oidc"].create_client(PROVIDER)
 
 
 def explain(error: Exception) -> SignInError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import negative_data_rejection
 from schemathesis.core.parameters import ParameterLocation
 
 from lms.api.openapi import document
@@ -29,7 +30,11 @@ def test_the_api_keeps_to_its_document(case, app, records, secret):
     # (ignored_auth repeats the request without the token and expects a 401).
     case.operation.schema.app = app
     _real_cursor(case)
-    case.call_and_validate(app=app, headers={"Authorization": f"Bearer {secret}"})
+    # Not negative_data_rejection: in a fresh-clone run it flagged `course=<10 letters>`, a
+    # value the document allows, as "schema-violating" (the mutation it made is not visible in
+    # the request); invalid parameters are checked to give 400 in test_listings.py instead.
+    case.call_and_validate(app=app, headers={"Authorization": f"Bearer {secret}"},
+                           excluded_checks=[negative_data_rejection])
 
 
 def _real_cursor(case) -> None:

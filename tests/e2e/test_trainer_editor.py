@@ -106,6 +106,7 @@ def test_trainer_fixes_a_quiz_error_and_publishes_while_learners_keep_their_vers
 
     # The trainer opens the quiz in the editor.
     sign_in(page, base, TRAINER)
+    page.locator("summary", has_text="Trainer").click()  # the trainer's menu in the header
     page.get_by_role("link", name="Content", exact=True).click()
     expect(page).to_have_url(f"{base}/content/")
     page.get_by_role("link", name="Business Code of Conduct: annual certification").click()
