@@ -11,14 +11,16 @@ On PostgreSQL the people are loaded with COPY, elsewhere with executemany; the r
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
-from sqlalchemy import insert, text
+from flask import current_app
+from sqlalchemy import insert, select, text
 
-from courses.models import Course, CourseVersion
+from courses.models import Course
+from lms.catalog.services import sync_catalog
 from lms.compliance.models import Requirement
 from lms.db import db, utcnow
 from lms.demo.data import (
@@ -176,25 +178,23 @@ def _load_employees(rows: list[tuple]) -> None:
                            [dict(zip(EMPLOYEE_COLUMNS, row, strict=True)) for row in rows])
 
 
-COURSES = {  # slug: (title, kind, recurrence), as in the shipped catalog
-    "code-of-conduct": ("Code of Conduct", "certification", "annual"),
-    "harassment-prevention": ("Preventing Harassment at Work", "training", "annual"),
-    "self-defense-basics": ("Personal Safety Basics", "training", "every 24 months"),
-    "manager-track": ("Leading a Respectful Team", "training", "annual"),
-}
+REQUIRED_COURSES = ("code-of-conduct", "harassment-prevention", "self-defense-basics",
+                    "manager-track")
 
 
 def _courses() -> dict[str, Course]:
-    courses = {}
-    for slug, (title, kind, recurrence) in COURSES.items():
-        course = Course(slug=slug)
-        course.versions.append(CourseVersion(
-            number=1, content_hash=hashlib.sha256(slug.encode()).hexdigest(), status="published",
-            title=title, kind=kind, pass_mark_percent=80, max_attempts=3, recurrence=recurrence,
-            translations={"zh-Hans": {"title": f"{title}（中文）"}}, published_at=utcnow()))
-        courses[slug] = course
-    db.session.add_all(courses.values())
+    """The shipped catalog, loaded as ``flask content sync`` loads it: real modules, quizzes
+    and attestation texts, so that course pages, quiz attempts and certificates have the
+    content they have in production."""
+    report = sync_catalog(Path(current_app.config["LMS_CONTENT_DIR"]))
+    if report.failed:
+        raise RuntimeError(f"the shipped catalog does not load: {report.failed}")
     db.session.flush()
+    courses = {c.slug: c for c in db.session.scalars(
+        select(Course).where(Course.slug.in_(REQUIRED_COURSES)))}
+    missing = set(REQUIRED_COURSES) - set(courses)
+    if missing:
+        raise RuntimeError(f"the shipped catalog lacks {sorted(missing)}")
     return courses
 
 
@@ -248,3 +248,18 @@ def seed_org(employees: int, seed: int = 1, today: date = TODAY) -> dict:
             "levels": max(p.level for p in people) + 1, "departments": len(departments),
             "locations": len(locations), "courses": {s: c.id for s, c in courses.items()},
             "requirements": [r.id for r in requirements], "today": today}
+
+
+def seed_company(employees: int, seed: int = 1, years: int = 3, today: date = TODAY,
+                 progress=None) -> dict:
+    """The company (seed_org) and ``years`` cycles of its training history (0: none), with the
+    benchmark logins. What ``flask bench seed`` writes and the data benchmarks run on.
+    ``progress(n)`` is called as people are done. Flushes, never commits."""
+    from bench.history import bench_logins, seed_history
+
+    made = seed_org(employees, seed, today)
+    if progress:
+        progress(0)
+    made["history"] = seed_history(today, years, seed, progress) if years else {}
+    made["logins"] = bench_logins(employees) if years else {}
+    return made

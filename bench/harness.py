@@ -34,6 +34,9 @@ class Result:
 
     def line(self) -> str:
         peak = f"  peak {self.peak_mb:.1f} MB" if self.peak_mb is not None else ""
+        if "rps" in self.detail:  # under load: the throughputs and the tail latency
+            peak += (f"  {self.detail['rps']:.0f} vs {self.detail['floor_rps']:.0f} req/s, "
+                     f"p99 {self.detail['p99_ms']:.0f} ms")
         verdict = "ok" if self.meets_target else "OVER TARGET"
         return (f"{self.name:<28} ours {self.ours_seconds * 1000:9.1f} ms   floor "
                 f"{self.floor_seconds * 1000:9.1f} ms   ratio {self.ratio:5.2f}x   target "

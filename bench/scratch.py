@@ -55,10 +55,11 @@ def scratch_database(server: str) -> Iterator[str]:
         admin.dispose()
 
 
-def scratch_app(url: str) -> Flask:
+def scratch_app(url: str, cache_dir: str | None = None) -> Flask:
     """An app like the current one (its LMS_* settings) on the scratch database, with the
     schema the models declare. create_all rather than the migrations: the schema is the same
-    (the test suite checks that) and it is built in a fraction of the time."""
+    (the test suite checks that) and it is built in a fraction of the time. ``cache_dir``: a
+    PDF cache of its own, so the benchmarks never empty or fill the app's."""
     from lms import create_app
 
     config = {key: value for key, value in current_app.config.items()
@@ -68,6 +69,7 @@ def scratch_app(url: str) -> Flask:
         # statement, which the tests' twin app turns off.
         LMS_SQLITE_BEGIN_IMMEDIATE=True,
         SQLALCHEMY_DATABASE_URI=url,
+        **({"LMS_CACHE_DIR": cache_dir} if cache_dir else {}),
         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"timeout": 30}}
         if url.startswith("sqlite") else {"pool_pre_ping": True})
     app = create_app(config)
@@ -96,3 +98,14 @@ def rollback() -> None:
     if is_postgresql():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql(f"VACUUM {', '.join(WRITTEN)}")
+
+
+def twin_app() -> Flask:
+    """A second app on the current one's database and settings, for test clients: a request
+    to the app whose context is pushed would share its ``g`` (and with it the signed-in
+    user) with the benchmark code and with the other clients."""
+    from lms import create_app
+
+    config = {key: value for key, value in current_app.config.items()
+              if key.startswith(("LMS_", "SQLALCHEMY_")) or key in ("SECRET_KEY", "TESTING")}
+    return create_app(config)

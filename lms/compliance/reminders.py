@@ -2,37 +2,42 @@
 
 Each e-mail has an outbox key naming the event (assignment, kind, cycle, step), so running the
 job twice, or in two processes, sends nothing twice; a day the job did not run is caught up the
-next day. Candidates come from one query per kind; only messages whose key is new are rendered.
+next day.
+
+The sweep is set-based: per kind of e-mail, one ``INSERT ... SELECT`` records an event for
+every open assignment that needs a message not queued yet, and one ``INSERT ... SELECT ... ON
+CONFLICT DO NOTHING`` queues those messages (as a template with its parameters: delivery
+renders each in the recipient's language). Nothing is loaded per person, and the number
+of statements does not grow with the company.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import Date, Integer, String, case, cast, exists, func, literal, select, text
 from sqlalchemy.orm import aliased
 
 from courses.models import CourseVersion
 from lms.compliance.models import Assignment, AssignmentEvent, Requirement
-from lms.db import db
+from lms.db import db, utcnow
 from lms.i18n import translated
 from lms.notifications.models import OutboxMessage
-from lms.notifications.services import enqueue_template, message_key
+from lms.notifications.services import (
+    check_recipient,
+    enqueue_select,
+    enqueue_template,
+    message_key,
+    sql_json,
+    sql_params,
+)
 from lms.org.services import org_settings
 from lms.people.models import Employee, RoleGrant
 
 OPEN = ("assigned", "in_progress")
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    assignment: Assignment
-    requirement: Requirement
-    employee: Employee
-    manager: Employee | None
-    version: CourseVersion
+KINDS = ("reminded", "escalated_manager", "escalated_hr")
+SWEEP_LOCK = 0x67726472  # "grdr": the advisory lock that serialises reminder sweeps
 
 
 def reminder_step(steps: list[int], due_on: date, today: date) -> int | None:
@@ -46,81 +51,119 @@ def reminder_step(steps: list[int], due_on: date, today: date) -> int | None:
     return min(reached) if reached else None
 
 
-def _candidates(today: date) -> list[_Candidate]:
-    """Open assignments of active people that are near due or overdue, with what the e-mails
-    need, in one query."""
-    horizon = max((max(steps, default=0) for steps in
-                   db.session.scalars(select(Requirement.reminder_days)) if steps), default=0)
-    manager = aliased(Employee)
-    rows = db.session.execute(
-        select(Assignment, Requirement, Employee, manager, CourseVersion)
-        .join(Requirement, Requirement.id == Assignment.requirement_id)
-        .join(Employee, Employee.id == Assignment.employee_id)
-        .outerjoin(manager, (manager.id == Employee.manager_id) & manager.active.is_(True))
-        .join(CourseVersion, (CourseVersion.course_id == Assignment.course_id)
-              & (CourseVersion.status == "published"))
-        .where(Assignment.status.in_(OPEN), Employee.active.is_(True),
-               Assignment.due_on <= today + timedelta(days=horizon))
-    ).all()
-    return [_Candidate(*row) for row in rows]
-
-
-def _already_queued(keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), 1000):
-        found.update(db.session.scalars(
-            select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start:start + 1000]))))
-    return found
-
-
 def _link() -> str:
     return f"{current_app.config.get('LMS_BASE_URL', '')}/training"
+
+
+def _days(start, end):
+    """Whole days from ``start`` to ``end`` (dates) in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return end - start  # date - date is an integer on PostgreSQL
+    return cast(func.julianday(end) - func.julianday(start), Integer)
+
+
+def _titles(person: Employee):
+    """The course's title in the person's language, as SQL: one CASE over the published
+    versions and the languages people have (translations are resolved here, in Python, once
+    per course and language)."""
+    versions = db.session.scalars(
+        select(CourseVersion).where(CourseVersion.status == "published")).all()
+    locales = db.session.scalars(select(Employee.locale).distinct()).all()
+    whens = [((CourseVersion.course_id == version.course_id) & (person.locale == locale),
+              translated(version, "title", locale))
+             for version in versions for locale in locales]
+    return cast(case(*whens, else_=CourseVersion.title), String) if whens else CourseVersion.title
 
 
 def send_reminders(today: date) -> dict[str, int]:
     """Queue today's reminders and escalations: ``{"reminded", "escalated_manager",
     "escalated_hr"}``. Flushes; the job commits."""
-    planned: list[tuple[str, str, str, str, dict, Assignment, str]] = []
+    counts = dict.fromkeys(KINDS, 0)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One sweep at a time: a second one waits for the first to commit, then finds every
+        # message queued (SQLite's BEGIN IMMEDIATE does this).
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
+    requirements = db.session.execute(
+        select(Requirement.id, Requirement.reminder_days, Requirement.escalate_manager_days,
+               Requirement.escalate_hr_days)).all()
+    if not requirements:
+        return counts
+    now = utcnow()
+    person, manager = Employee, aliased(Employee)
+    a = Assignment
+    # Open assignments of active people whose course is published, with the manager if active.
+    base = (select().select_from(a)
+            .join(person, person.id == a.employee_id)
+            .outerjoin(manager, (manager.id == person.manager_id) & manager.active.is_(True))
+            .join(CourseVersion, (CourseVersion.course_id == a.course_id)
+                  & (CourseVersion.status == "published"))
+            .where(a.status.in_(OPEN), person.active.is_(True)))
+    today_sql = literal(today, Date)
+    common = {"name": person.full_name, "course": _titles(person), "due_on": a.due_on,
+              "link": _link(), "days_overdue": _days(a.due_on, today_sql)}
+    prefix = ("assignment=", a.id, ":cycle=", a.cycle)
+
+    # Reminders: the step reached today, per requirement (see reminder_step).
+    step_whens = []
+    for requirement in requirements:
+        for step in sorted({s for s in requirement.reminder_days or [] if s >= 0}):
+            step_whens.append(((a.requirement_id == requirement.id)
+                               & (a.due_on <= today + timedelta(days=step)), f":step={step}"))
+    kinds = {}
+    if step_whens:
+        step = case(*step_whens)
+        kinds["reminded"] = (
+            "reminder", ("reminder:", *prefix, step), person.email, person.locale,
+            {**common, "days_left": _days(today_sql, a.due_on)},
+            [a.due_on >= today, step.is_not(None)])
+
+    # Escalations: overdue at least the requirement's number of days.
+    def overdue_since(days_of) -> list:
+        limits = [(a.requirement_id == r.id, today - timedelta(days=days_of(r)))
+                  for r in requirements if days_of(r) is not None]
+        return [a.due_on <= case(*limits)] if limits else []
+
+    if manager_due := overdue_since(lambda r: r.escalate_manager_days):
+        kinds["escalated_manager"] = (
+            "escalation_manager", ("escalation-manager:", *prefix), manager.email,
+            manager.locale, {**common, "manager": manager.full_name},
+            [*manager_due, manager.id.is_not(None)])
     hr_mailbox = org_settings().get("hr_contact", "")
-    for c in _candidates(today):
-        a, r, person = c.assignment, c.requirement, c.employee
-        title = translated(c.version, "title", person.locale)
-        common = {"name": person.full_name, "course": title, "due_on": a.due_on,
-                  "link": _link(), "days_overdue": (today - a.due_on).days}
-        step = reminder_step(r.reminder_days or [], a.due_on, today)
-        if step is not None:
-            planned.append((message_key("reminder", assignment=a.id, cycle=a.cycle, step=step),
-                            person.email, "reminder", person.locale,
-                            {**common, "days_left": (a.due_on - today).days}, a, "reminded"))
-        overdue_days = (today - a.due_on).days
-        if (r.escalate_manager_days is not None and c.manager is not None
-                and overdue_days >= r.escalate_manager_days):
-            planned.append((message_key("escalation-manager", assignment=a.id, cycle=a.cycle),
-                            c.manager.email, "escalation_manager", c.manager.locale,
-                            {**common, "manager": c.manager.full_name}, a, "escalated_manager"))
-        if (r.escalate_hr_days is not None and "@" in hr_mailbox
-                and overdue_days >= r.escalate_hr_days):
-            planned.append((message_key("escalation-hr", assignment=a.id, cycle=a.cycle),
-                            hr_mailbox, "escalation_hr", "en",
-                            {**common, "employee_number": person.employee_number,
-                             "manager": c.manager.full_name if c.manager else None},
-                            a, "escalated_hr"))
-    counts = {"reminded": 0, "escalated_manager": 0, "escalated_hr": 0}
-    done = _already_queued([p[0] for p in planned])
-    events = []
-    for key, to, template, locale, context, assignment, counter in planned:
-        if key in done:
-            continue
-        if enqueue_template(key, to, template, locale, **context):
-            counts[counter] += 1
-            events.append({"assignment_id": assignment.id, "kind": counter,
-                           "detail": {"to": to, "key": key}})
-    # One bulk insert at the end: an ORM object per message would make every enqueue flush it
-    # on its own (a statement and a unit of work per message).
-    if events:
-        db.session.execute(insert(AssignmentEvent), events)
+    if "@" in hr_mailbox and (hr_due := overdue_since(lambda r: r.escalate_hr_days)):
+        kinds["escalated_hr"] = (
+            "escalation_hr", ("escalation-hr:", *prefix), check_recipient(hr_mailbox), "en",
+            {**common, "employee_number": person.employee_number,
+             "manager": manager.full_name}, hr_due)
+
+    outbox = OutboxMessage.__table__.c
+    for counter, (template, key_parts, to, locale, params, conditions) in kinds.items():
+        key = _concat(key_parts)
+        recipient = cast(literal(to), String) if isinstance(to, str) else to
+        locale = cast(literal(locale), String) if isinstance(locale, str) else locale
+        # First the events of the messages not queued yet (one index probe per candidate),
+        # then the messages themselves; the lock above makes both see the same outbox.
+        new = base.where(*conditions, ~exists().where(outbox.key == key))
+        counts[counter] = db.session.execute(
+            AssignmentEvent.__table__.insert().from_select(
+                ["assignment_id", "at", "kind", "detail"],
+                new.add_columns(a.id, literal(now, AssignmentEvent.at.type),
+                                cast(literal(counter), String),
+                                sql_json(to=recipient, key=key))),
+            execution_options={"preserve_rowcount": True}).rowcount
+        if counts[counter]:
+            enqueue_select(new.add_columns(key, recipient, cast(literal(template), String),
+                                           locale, sql_params(dates=("due_on",), **params)), now)
     db.session.flush()
     return counts
+
+
+def _concat(parts):
+    """SQL string concatenation of literal strings and columns."""
+    expression = None
+    for part in parts:
+        part = cast(literal(part), String) if isinstance(part, str) else cast(part, String)
+        expression = part if expression is None else expression + part
+    return expression
 
 
 def send_hr_digest(today: date) -> dict[str, int]:

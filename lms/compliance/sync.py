@@ -3,8 +3,12 @@ must take now; creates, updates or closes assignments. Idempotent and set-based.
 
 Queries: the active requirements; one audience query per requirement (never per person); the
 stored audience memberships; the existing assignments of the requirements' courses plus every
-open one; the latest certificate per person and course; the leavers' open assignments. Writes
-are bulk statements (executemany). The number of statements does not grow with the org.
+open one (as plain rows, not ORM objects); the latest certificate per person and course; the
+leavers' open assignments. Writes are bulk statements: on PostgreSQL each table's new rows are
+one ``INSERT ... SELECT`` from a JSON document of the rows (one parameter, however many rows),
+elsewhere executemany. The number of statements does not grow with the org. The explain detail
+of a decision is built only for the rows that are written: a sync that changes nothing builds
+none.
 
 Decisions
 - An assignment made by hand (``requirement_id`` NULL) is never changed by the sync, except
@@ -24,11 +28,32 @@ Decisions
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+import gc
+import json
+from collections import namedtuple
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
@@ -70,13 +95,47 @@ def audience_query(requirement: Requirement, today: date):
     return query
 
 
+KEY = ("employee_id", "course_id", "cycle")  # an assignment's unique key
+# The columns of an assignment the sync reasons about, loaded as plain tuples.
+HISTORY = (Assignment.id, Assignment.employee_id, Assignment.course_id, Assignment.cycle,
+           Assignment.status, Assignment.due_on, Assignment.requirement_id, Assignment.reason,
+           Assignment.waived_until, Assignment.waiver_reason, Assignment.waived_by_id,
+           Assignment.leave_days, Assignment.enrollment_id, Assignment.completed_at)
+_History = namedtuple("_History", [column.key for column in HISTORY])
+
+
 @dataclass
 class _Want:
     due_on: date
     requirement_id: int
     reason: str
-    detail: dict = field(default_factory=dict)
-    waiver: Assignment | None = None  # set: created waived, covered by this waiver
+    # The explain detail, built on demand: only written rows need it.
+    explain: Callable[[], dict]
+    waiver: object | None = None  # set: created waived, covered by this waiver (a history row)
+
+    @property
+    def detail(self) -> dict:
+        return self.explain()
+
+
+class _Plan:
+    """A requirement as plain values, with what is the same for everyone in its audience today
+    (the calendar cycles) worked out once: the sync asks it once per person."""
+
+    COPIED = ("id", "name", "recurrence", "course_id", "starts_on", "due_days_after_entry",
+              "every_months", "window_days", "deadline_month", "deadline_day", "last_synced_on")
+    __slots__ = (*COPIED, "cycle", "previous", "opens")
+
+    def __init__(self, requirement: Requirement, today: date):
+        for name in self.COPIED:
+            setattr(self, name, getattr(requirement, name))
+        self.cycle = self.previous = self.opens = None
+        if self.recurrence == "calendar":
+            self.cycle = rules.calendar_cycle(today, self.deadline_month, self.deadline_day)
+            self.previous = rules.calendar_cycle(self.cycle.start - timedelta(days=1),
+                                                 self.deadline_month, self.deadline_day)
+            self.opens = max(self.cycle.start,
+                             rules.window_opens(self.cycle.deadline, self.window_days))
 
 
 def _cycle_number(cycle: str) -> int | None:
@@ -92,6 +151,19 @@ def _entry_reason(entered_on: date, hire_date: date | None) -> str:
 def sync_assignments(today: date) -> dict:
     """Bring assignments in line with the requirements on ``today``. Flushes, never commits.
     Returns ``{created, updated, closed, unchanged, paused, resumed, reopened}``."""
+    # The sync makes a few small objects per person and frees none until it returns: the
+    # cyclic garbage collector would walk the growing heap again and again (a fifth of the
+    # sync's time at 25,000 people) to find nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _sync(today)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _sync(today: date) -> dict:
     counts = {"created": 0, "updated": 0, "closed": 0, "unchanged": 0}
     if db.session.get_bind().dialect.name == "postgresql":
         # One sync at a time (nightly, on request, from the CLI): the second waits for the
@@ -105,42 +177,21 @@ def sync_assignments(today: date) -> dict:
         select(Requirement).where(Requirement.active.is_(True), Requirement.starts_on <= today)
         .order_by(Requirement.id)))
 
-    # Audiences, and the day each person entered them.
-    stored: dict[tuple[int, int], date] = {
-        (m.requirement_id, m.employee_id): m.entered_on
-        for m in db.session.execute(select(RequirementMember.requirement_id,
-                                           RequirementMember.employee_id,
-                                           RequirementMember.entered_on))}
-    members: dict[int, list[tuple[int, date | None, date]]] = {}
-    new_members, seen = [], set()
-    for requirement in requirements:
-        rows = []
-        for employee_id, hire_date in db.session.execute(audience_query(requirement, today)):
-            key = (requirement.id, employee_id)
-            seen.add(key)
-            entered_on = stored.get(key)
-            if entered_on is None:
-                # New to the audience: hired since we last looked, or promoted/transferred today.
-                last = requirement.last_synced_on
-                if hire_date is not None and (last is None or hire_date > last):
-                    entered_on = hire_date
-                else:
-                    entered_on = today
-                new_members.append({"requirement_id": requirement.id,
-                                    "employee_id": employee_id, "entered_on": entered_on})
-            rows.append((employee_id, hire_date, entered_on))
-        members[requirement.id] = rows
-    active_ids = {r.id for r in requirements}
-    gone = [{"r": r, "e": e} for (r, e) in stored if (r, e) not in seen]
-
     # History: assignments of the requirements' courses and every open one; latest certificates.
     course_ids = {r.course_id for r in requirements}
-    existing: dict[tuple[int, int, str], Assignment] = {}
-    by_pair: dict[tuple[int, int], list[Assignment]] = defaultdict(list)
-    for assignment in db.session.scalars(select(Assignment).where(
-            or_(Assignment.course_id.in_(course_ids), Assignment.status.in_(LIVE)))):
-        existing[(assignment.employee_id, assignment.course_id, assignment.cycle)] = assignment
-        by_pair[(assignment.employee_id, assignment.course_id)].append(assignment)
+    existing: dict[tuple[int, int, str], _History] = {}
+    by_pair: dict[tuple[int, int], list[_History]] = {}
+    live_made: list[_History] = []  # open and made by a requirement: may have to be closed
+    for assignment in map(_History._make, db.session.execute(select(*HISTORY).where(
+            or_(Assignment.course_id.in_(course_ids), Assignment.status.in_(LIVE))))):
+        pair = (assignment.employee_id, assignment.course_id)
+        existing[(*pair, assignment.cycle)] = assignment
+        if pair in by_pair:
+            by_pair[pair].append(assignment)
+        else:
+            by_pair[pair] = [assignment]
+        if assignment.status in LIVE and assignment.requirement_id is not None:
+            live_made.append(assignment)
     certified: dict[tuple[int, int], date] = {
         (e, c): d for e, c, d in db.session.execute(
             select(Certificate.employee_id, Certificate.course_id,
@@ -148,14 +199,34 @@ def sync_assignments(today: date) -> dict:
             .where(Certificate.revoked_at.is_(None), Certificate.course_id.in_(course_ids))
             .group_by(Certificate.employee_id, Certificate.course_id))}
 
-    # What each person must take now.
+    # Audiences, the day each person entered them, and what each person must take now.
+    stored: dict[tuple[int, int], date] = {
+        (requirement_id, employee_id): entered_on
+        for requirement_id, employee_id, entered_on in db.session.execute(
+            select(RequirementMember.requirement_id, RequirementMember.employee_id,
+                   RequirementMember.entered_on))}
+    new_members, seen = [], set()
     wanted: dict[tuple[int, int, str], _Want] = {}
     wanted_pairs: set[tuple[int, int]] = set()
+    no_history: list = []
     for requirement in requirements:
-        for employee_id, hire_date, entered_on in members[requirement.id]:
-            pair = (employee_id, requirement.course_id)
+        plan = _Plan(requirement, today)
+        for employee_id, hire_date in db.session.execute(audience_query(requirement, today)):
+            key = (plan.id, employee_id)
+            seen.add(key)
+            entered_on = stored.get(key)
+            if entered_on is None:
+                # New to the audience: hired since we last looked, or promoted/transferred today.
+                last = plan.last_synced_on
+                if hire_date is not None and (last is None or hire_date > last):
+                    entered_on = hire_date
+                else:
+                    entered_on = today
+                new_members.append({"requirement_id": plan.id,
+                                    "employee_id": employee_id, "entered_on": entered_on})
+            pair = (employee_id, plan.course_id)
             wanted_pairs.add(pair)
-            found = _want(requirement, today, entered_on, hire_date, by_pair.get(pair, []),
+            found = _want(plan, today, entered_on, hire_date, by_pair.get(pair, no_history),
                           certified.get(pair))
             if found is None:
                 continue
@@ -163,6 +234,8 @@ def sync_assignments(today: date) -> dict:
             key = (*pair, cycle)
             if key not in wanted or want.due_on < wanted[key].due_on:
                 wanted[key] = want
+    active_ids = {r.id for r in requirements}
+    gone = [{"r": r, "e": e} for (r, e) in stored if (r, e) not in seen]
 
     inserts, updates, events = [], [], []
     reopened = 0
@@ -211,10 +284,9 @@ def sync_assignments(today: date) -> dict:
     for assignment_id, leave_date, active in leaver_rows:
         closing[assignment_id] = {"why": "left the company", "active": active,
                                   "leave_date": leave_date.isoformat() if leave_date else None}
-    for (employee_id, course_id, _), assignment in existing.items():
-        if (assignment.status in LIVE and assignment.requirement_id is not None
-                and assignment.id not in closing
-                and (employee_id, course_id) not in wanted_pairs):
+    for assignment in live_made:
+        if (assignment.id not in closing
+                and (assignment.employee_id, assignment.course_id) not in wanted_pairs):
             retired = assignment.requirement_id not in active_ids
             closing[assignment.id] = {
                 "why": "requirement no longer active" if retired else "no longer in the audience",
@@ -225,22 +297,20 @@ def sync_assignments(today: date) -> dict:
 
     # Writes, in bulk.
     if inserts:
-        # RETURNING the key as well as the id: batched without relying on row order.
-        created = db.session.execute(
-            insert(Assignment).returning(Assignment.id, Assignment.employee_id,
-                                         Assignment.course_id, Assignment.cycle),
-            [_new_row(key, want, today, now, key[0] in away) for key, want in inserts]).all()
-        events.extend({"assignment_id": row.id, "at": now, "kind": "created",
-                       "detail": wanted[(row.employee_id, row.course_id, row.cycle)].detail}
-                      for row in created)
+        rows = [_new_row(key, want, today, now, key[0] in away) for key, want in inserts]
+        for row, assignment_id in zip(rows, _insert_rows(Assignment.__table__, rows, KEY),
+                                      strict=True):
+            events.append({"assignment_id": assignment_id, "at": now, "kind": "created",
+                           "detail": wanted[(row["employee_id"], row["course_id"],
+                                             row["cycle"])].detail})
     if updates:
         db.session.execute(update(Assignment), updates)
     if closing:
         db.session.execute(update(Assignment), [{"id": i, "status": "closed"} for i in closing])
     if events:
-        db.session.execute(insert(AssignmentEvent), events)
+        _insert_rows(AssignmentEvent.__table__, events)
     if new_members:
-        db.session.execute(insert(RequirementMember), new_members)
+        _insert_rows(RequirementMember.__table__, new_members)
     if gone:
         db.session.execute(
             delete(RequirementMember.__table__).where(
@@ -250,10 +320,53 @@ def sync_assignments(today: date) -> dict:
         db.session.execute(update(Requirement), [{"id": r.id, "last_synced_on": today}
                                                  for r in requirements])
     db.session.flush()
-    db.session.expire_all()
+    db.session.expire_all()  # ORM objects loaded before (the caller's too) see the bulk writes
     counts.update(created=len(inserts), updated=len(updates) - reopened, closed=len(closing),
                   reopened=reopened)
     return counts
+
+
+def _insert_rows(table: Table, rows: list[dict], key: tuple[str, ...] = ()) -> list[int] | None:
+    """INSERT the rows (every row with the same keys); given the columns of a unique ``key``,
+    returns the rows' new ids in order. PostgreSQL: the ids from the sequence in one query, then one
+    ``INSERT ... SELECT`` from one JSON document of the rows: one parameter and one parse,
+    however many rows (JSON values must not be null). SQLite (demo size): executemany."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        if not key:
+            db.session.execute(insert(table), rows)
+            return None
+        # RETURNING the key as well as the id: batched without relying on row order.
+        made = {tuple(found[1:]): found[0] for found in db.session.execute(
+            insert(table).returning(table.c.id, *(table.c[name] for name in key)), rows)}
+        return [made[tuple(row[name] for name in key)] for row in rows]
+    new_ids = None
+    if key:
+        new_ids = list(db.session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :n)"), {"table": table.name, "n": len(rows)}))
+        rows = [{"id": i, **row} for i, row in zip(new_ids, rows, strict=True)]
+    names = list(rows[0])
+    # One JSON document of row arrays, taken apart by the server: serialised by the json
+    # module's C encoder, where a parameter per column would be escaped value by value.
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if table.c[name].type._type_affinity in (Date, DateTime):
+            text_of = {value: value.isoformat() for value in set(values) if value is not None}
+            values = [text_of.get(value) for value in values]
+        columns.append(values)
+    document = json.dumps(list(zip(*columns, strict=True)), separators=(",", ":"))
+    elements = func.json_array_elements(
+        cast(bindparam("rows", document, type_=Text), postgresql.JSON)).table_valued("value")
+    fields = []
+    for n, name in enumerate(names):
+        column = table.c[name]
+        if column.type._type_affinity is JSON:
+            fields.append(cast(elements.c.value.op("->")(literal_column(str(n))), column.type))
+        else:
+            fields.append(cast(elements.c.value.op("->>")(literal_column(str(n))), column.type))
+    db.session.execute(insert(table).from_select(names, select(*fields).select_from(elements)))
+    return new_ids
 
 
 def _new_row(key: tuple[int, int, str], want: _Want, today: date, now, away: bool) -> dict:
@@ -269,13 +382,16 @@ def _new_row(key: tuple[int, int, str], want: _Want, today: date, now, away: boo
             **{name: getattr(waiver, name) if waiver else None for name in WAIVER_FIELDS}}
 
 
-def _want(requirement: Requirement, today: date, entered_on: date, hire_date: date | None,
-          history: list[Assignment], certified_on: date | None) -> tuple[str, _Want] | None:
+def _want(requirement: _Plan, today: date, entered_on: date, hire_date: date | None,
+          history: list, certified_on: date | None) -> tuple[str, _Want] | None:
     """The cycle a person must take now for one requirement, or None (nothing due yet)."""
-    base = {"requirement_id": requirement.id, "requirement": requirement.name,
-            "recurrence": requirement.recurrence, "entered_on": entered_on.isoformat(),
-            "hire_date": hire_date.isoformat() if hire_date else None,
-            "starts_on": requirement.starts_on.isoformat(), "today": today.isoformat()}
+
+    def base() -> dict:
+        return {"requirement_id": requirement.id, "requirement": requirement.name,
+                "recurrence": requirement.recurrence, "entered_on": entered_on.isoformat(),
+                "hire_date": hire_date.isoformat() if hire_date else None,
+                "starts_on": requirement.starts_on.isoformat(), "today": today.isoformat()}
+
     if requirement.recurrence == "calendar":
         return _want_calendar(requirement, today, entered_on, hire_date, history, certified_on,
                               base)
@@ -285,7 +401,7 @@ def _want(requirement: Requirement, today: date, entered_on: date, hire_date: da
             return None
         due = rules.first_due(entered_on, requirement.starts_on, requirement.due_days_after_entry)
         return "once", _Want(due, requirement.id, _entry_reason(entered_on, hire_date),
-                             {**base, "due_on": due.isoformat()})
+                             lambda: {**base(), "due_on": due.isoformat()})
     # rolling
     months, window = requirement.every_months, requirement.window_days
     numbered = [(n, a) for a in history if (n := _cycle_number(a.cycle)) is not None]
@@ -294,76 +410,87 @@ def _want(requirement: Requirement, today: date, entered_on: date, hire_date: da
         # The waived cycle stays the current one: it reopens when the waiver ends.
         return latest.cycle, _Want(latest.due_on - timedelta(days=latest.leave_days or 0),
                                    requirement.id, latest.reason or "recertification",
-                                   {**base, "waived_cycle": latest.cycle})
+                                   lambda: {**base(), "waived_cycle": latest.cycle})
     done = [(n, a) for n, a in numbered if a.status in DONE]
     if done:
         number, previous = max(done, key=lambda item: item[0])
         completed_on = (local_date(previous.completed_at) if previous.completed_at
                         else previous.due_on)
         due = rules.next_rolling_due(previous.due_on, completed_on, months, window)
-        detail = {"previous_cycle": previous.cycle, "previous_due_on":
-                  previous.due_on.isoformat(), "completed_on": completed_on.isoformat(),
-                  "in_window": rules.in_window(completed_on, previous.due_on, window)}
+
+        def detail() -> dict:
+            return {"previous_cycle": previous.cycle,
+                    "previous_due_on": previous.due_on.isoformat(),
+                    "completed_on": completed_on.isoformat(),
+                    "in_window": rules.in_window(completed_on, previous.due_on, window)}
         number, reason = number + 1, "recertification"
     elif certified_on is not None and not numbered:
         due = rules.add_months(certified_on, months)
-        detail = {"certified_on": certified_on.isoformat()}
+
+        def detail() -> dict:
+            return {"certified_on": certified_on.isoformat()}
         number, reason = 1, "recertification"
     else:
         due = rules.first_due(entered_on, requirement.starts_on,
                               requirement.due_days_after_entry)
-        detail = {}
+
+        def detail() -> dict:
+            return {}
         number, reason = 1, _entry_reason(entered_on, hire_date)
     label = f"cycle-{number}"
     if reason == "recertification" and today < rules.window_opens(due, window) and not any(
             a.cycle == label for a in history):
         return None  # the next cycle's window is not open yet
-    return label, _Want(due, requirement.id, reason, {
-        **base, **detail, "every_months": months, "window_days": window,
+    return label, _Want(due, requirement.id, reason, lambda: {
+        **base(), **detail(), "every_months": months, "window_days": window,
         "window_opens": rules.window_opens(due, window).isoformat(), "due_on": due.isoformat()})
 
 
-def _latest_waiver(history: list[Assignment], other_than: str) -> Assignment | None:
+def _latest_waiver(history: list, other_than: str):
     """The waiver reaching furthest among the person's other cycles (reopened ones too)."""
     waived = [a for a in history if a.waived_until is not None and a.cycle != other_than]
     return max(waived, key=lambda a: a.waived_until, default=None)
 
 
-def _want_calendar(requirement: Requirement, today: date, entered_on: date,
-                   hire_date: date | None, history: list[Assignment], certified_on: date | None,
-                   base: dict) -> tuple[str, _Want] | None:
+def _want_calendar(requirement: _Plan, today: date, entered_on: date,
+                   hire_date: date | None, history: list, certified_on: date | None,
+                   base: Callable[[], dict]) -> tuple[str, _Want] | None:
     """The calendar cycle containing today. Someone certified in the previous cycle holds a
     certificate valid to this cycle's deadline, so their assignment only opens with the
     recertification window (``window_days`` before the deadline, at the earliest on the
     cycle's first day); everyone else is assigned from the cycle's first day."""
-    cycle = rules.calendar_cycle(today, requirement.deadline_month, requirement.deadline_day)
+    cycle, previous = requirement.cycle, requirement.previous
     if any(a.cycle == cycle.label for a in history):
         pass  # exists: computed for comparison
     elif certified_on is not None and certified_on >= cycle.start:
         return None  # already certified in this cycle, outside any assignment
     else:
-        previous = rules.calendar_cycle(cycle.start - timedelta(days=1),
-                                        requirement.deadline_month, requirement.deadline_day)
-        opens = max(cycle.start, rules.window_opens(cycle.deadline, requirement.window_days))
         renewed = (certified_on is not None and certified_on >= previous.start) or any(
             a.cycle == previous.label and a.status in DONE for a in history)
-        if renewed and today < opens:
+        if renewed and today < requirement.opens:
             return None  # certified last cycle: the recertification window is not open yet
-    waiver = _latest_waiver(history, cycle.label)
+    waiver = _latest_waiver(history, cycle.label) if history else None
     due, why = rules.calendar_due(cycle, entered_on, requirement.starts_on,
                                   requirement.due_days_after_entry)
     reason = _entry_reason(entered_on, hire_date) if why == "new_entrant" else "cycle"
-    detail = {**base, "cycle_start": cycle.start.isoformat(),
-              "cycle_deadline": cycle.deadline.isoformat(),
-              "due_days_after_entry": requirement.due_days_after_entry,
-              "window_opens": max(cycle.start, rules.window_opens(
-                  cycle.deadline, requirement.window_days)).isoformat()}
-    covering = None
+    covering = ended = None
     if waiver is not None and waiver.waived_until >= cycle.deadline:
         covering = waiver
-        detail.update(covered_by_waiver=waiver.id, waived_until=waiver.waived_until.isoformat())
     elif waiver is not None and waiver.waived_until >= cycle.start:
         due = max(due, waiver.waived_until + timedelta(days=rules.ONBOARDING_MIN_DAYS))
-        detail["waiver_ended"] = waiver.waived_until.isoformat()
-    detail["due_on"] = due.isoformat()
-    return cycle.label, _Want(due, requirement.id, reason, detail, covering)
+        ended = waiver
+
+    def explain() -> dict:
+        detail = {**base(), "cycle_start": cycle.start.isoformat(),
+                  "cycle_deadline": cycle.deadline.isoformat(),
+                  "due_days_after_entry": requirement.due_days_after_entry,
+                  "window_opens": requirement.opens.isoformat()}
+        if covering is not None:
+            detail.update(covered_by_waiver=covering.id,
+                          waived_until=covering.waived_until.isoformat())
+        elif ended is not None:
+            detail["waiver_ended"] = ended.waived_until.isoformat()
+        detail["due_on"] = due.isoformat()
+        return detail
+
+    return cycle.label, _Want(due, requirement.id, reason, explain, covering)

@@ -18,6 +18,10 @@ We prefer a rare duplicate to a lost message: compliance e-mails (assignments, r
 escalations) matter more than the nuisance of a second copy. At-most-once would need a message
 with an unknown outcome to be dropped or parked for a person to decide.
 
+A message queued as a template (``services.enqueue_select``: the reminder sweep) is rendered
+here, after its claim and in its recipient's language, and stored rendered when it is marked
+sent; one that cannot be rendered fails like a refused message and is retried.
+
 This module is a job body: it commits (per message), unlike services.
 """
 
@@ -34,10 +38,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from flask import current_app
+from jinja2 import TemplateError
 from sqlalchemy import select, update
 
 from lms.db import db, utcnow
 from lms.notifications.models import OutboxMessage
+from lms.notifications.services import check_subject, render_queued
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +83,21 @@ class _Claim:
     attempts: int
     key: str
     recipient: str
-    subject: str
-    body_text: str
+    subject: str | None
+    body_text: str | None
     body_html: str | None
     calendar: str | None = None
+    template: str | None = None
+    locale: str | None = None
+    params: dict | None = None
+
+    def render(self) -> None:
+        """Render a message queued as a template, in its recipient's language (ValueError or a
+        template error if it cannot be)."""
+        if self.subject is None:
+            email = render_queued(self.template, self.locale, self.params)
+            self.subject = check_subject(email.subject)
+            self.body_text, self.body_html = email.text, email.html
 
 
 def build_message(message: OutboxMessage | _Claim, when: datetime) -> EmailMessage:
@@ -117,8 +134,10 @@ def _moment(now: datetime) -> datetime:
 def _claim_next(now: datetime, skip: set[int]) -> _Claim | None:
     """Take the next due message, in its own committed transaction, or None."""
     query = (select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.key,
-                    OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text,
-                    OutboxMessage.body_html, OutboxMessage.calendar)
+                    OutboxMessage.recipient, OutboxMessage.stored_subject.label("subject"),
+                    OutboxMessage.stored_text.label("body_text"),
+                    OutboxMessage.stored_html.label("body_html"), OutboxMessage.calendar,
+                    OutboxMessage.template, OutboxMessage.locale, OutboxMessage.params)
              .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
              .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(1))
     if skip:
@@ -144,9 +163,11 @@ def _claim_next(now: datetime, skip: set[int]) -> _Claim | None:
 
 
 def _mark_sent(claim: _Claim, now: datetime) -> None:
+    # What was sent is kept, rendered, whether it was queued rendered or as a template.
     db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == claim.id, OutboxMessage.sent_at.is_(None))
-        .values(sent_at=_moment(now), last_error=None)
+        .values(sent_at=_moment(now), last_error=None, stored_subject=claim.subject,
+                stored_text=claim.body_text, stored_html=claim.body_html)
         .execution_options(synchronize_session=False))
     db.session.commit()
 
@@ -201,7 +222,8 @@ def _quit(connection: smtplib.SMTP | None) -> None:
 
 # Refusals that concern one message (its recipient, its content); the server itself works.
 _MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
-                   smtplib.SMTPSenderRefused, smtplib.SMTPNotSupportedError, ValueError)
+                   smtplib.SMTPSenderRefused, smtplib.SMTPNotSupportedError, ValueError,
+                   TemplateError)
 
 
 def deliver_due(now: datetime | None = None, limit: int = 500,
@@ -244,6 +266,7 @@ def deliver_due(now: datetime | None = None, limit: int = 500,
                 most_attempts = max(most_attempts, claim.attempts)
                 continue
             try:
+                claim.render()
                 connection.send_message(build_message(claim, _moment(now)),
                                         from_addr=sender_address(), to_addrs=[claim.recipient])
             except _MESSAGE_ERRORS as error:

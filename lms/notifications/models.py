@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import Base, utcnow
@@ -14,7 +14,13 @@ class OutboxMessage(Base):
 
     ``key`` names the event (for example ``reminder:assignment=12:cycle=2026:step=2``); it is
     unique, so the same event never queues a second e-mail. Unsent rows are due when
-    ``next_attempt_at <= now``; ``attempts`` counts claims (each send attempt)."""
+    ``next_attempt_at <= now``; ``attempts`` counts claims (each send attempt).
+
+    A message is queued either rendered (subject and bodies stored) or as a template to render:
+    ``template``, the recipient's ``locale`` and the template's ``params``. Bulk jobs (the
+    reminder sweep) queue templates with one INSERT ... SELECT, so the rendering happens at
+    delivery, one message at a time, paced by the SMTP server; delivery stores what it sent.
+    ``subject``, ``body_text`` and ``body_html`` read the same either way."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_due", "sent_at", "next_attempt_at"),)
@@ -22,9 +28,14 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(500))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    stored_subject: Mapped[str | None] = mapped_column("subject", String(500))
+    stored_text: Mapped[str | None] = mapped_column("body_text", Text)
+    stored_html: Mapped[str | None] = mapped_column("body_html", Text)
+    # templates/emails/<template>[.<locale>].txt|.html and its context as JSON; the values
+    # named in params["_dates"] are ISO dates (see services.template_context).
+    template: Mapped[str | None] = mapped_column(String(100))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    params: Mapped[dict | None] = mapped_column(JSON)
     # An iCalendar invitation (RFC 5545 text, METHOD REQUEST or CANCEL), sent as a
     # text/calendar part that mail clients offer to add, update or remove.
     calendar: Mapped[str | None] = mapped_column(Text)
@@ -33,6 +44,31 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    def rendered(self):
+        """The e-mail as stored, or rendered from its template now (kept for this object)."""
+        from lms.notifications.services import RenderedEmail, render_queued
+
+        if self.stored_subject is not None:
+            return RenderedEmail(self.stored_subject, self.stored_text or "", self.stored_html,
+                                 self.locale or "en")
+        cached = self.__dict__.get("_rendered")
+        if cached is None:
+            cached = self.__dict__["_rendered"] = render_queued(self.template, self.locale,
+                                                                self.params)
+        return cached
+
+    @property
+    def subject(self) -> str:
+        return self.rendered().subject
+
+    @property
+    def body_text(self) -> str:
+        return self.rendered().text
+
+    @property
+    def body_html(self) -> str | None:
+        return self.rendered().html
 
     def __repr__(self) -> str:
         state = "sent" if self.sent_at else f"pending, {self.attempts} attempts"
