@@ -19,6 +19,8 @@ from lms.org.registry import KEYS
 PLACEHOLDER = re.compile(r"\{\{\s*org\.([A-Za-z0-9_]+)\s*\}\}")
 OPENING = re.compile(r"\{\{")
 SHOWN_UP_TO = re.compile(r"\{\{[^\n]*?(?:\}\}|$)", re.MULTILINE)
+# CommonMark lets a backslash escape any ASCII punctuation character, also in link addresses.
+MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "dl", "dt", "em", "h1", "h2",
@@ -118,8 +120,15 @@ def foreign_images(text: str) -> list[tuple[int, str]]:
     return found
 
 
+def _literal(value: str) -> str:
+    """A setting's value as Markdown that renders as exactly that text: an organisation's name
+    or phone number is not markup (``*``, ``_``, ``[...]`` and ``<`` stay as typed)."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", value)
+
+
 def substitute(text: str, org: dict[str, str]) -> str:
-    return PLACEHOLDER.sub(lambda m: org.get(m.group(1), m.group(0)), text)
+    return PLACEHOLDER.sub(
+        lambda m: _literal(org[m.group(1)]) if m.group(1) in org else m.group(0), text)
 
 
 def sanitize_html(html: str) -> str:

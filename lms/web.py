@@ -7,7 +7,7 @@ import logging
 
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_request_context, render_template, request
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -154,12 +154,14 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _template_helpers():
-        from lms.org.services import org_settings
+        from lms.org.services import reader_org_settings
 
         def org():
-            if "org" not in g:
-                g.org = org_settings()
-            return g.org
+            # The language in force: the reader's, or the one a PDF is rendered in
+            # (force_locale), so each page or document shows its own language's values.
+            locale = get_locale()
+            return reader_org_settings(
+                i18n.language_tag(locale) if locale else i18n.SOURCE_LOCALE)
 
         return {"org": org,
                 "markdown": lambda text, inline=False: render_markdown(

@@ -21,7 +21,7 @@ ACTIONS = (
     "sign_in", "sign_in_failed", "sign_out", "export", "import", "waiver", "leave",
     "requirement_changed", "role_granted", "role_revoked", "content_published",
     "certificate_revoked", "api_token_created", "api_token_revoked", "evidence_pack",
-    "password_changed",
+    "password_changed", "org_settings_changed",
 )
 
 

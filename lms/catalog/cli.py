@@ -119,9 +119,26 @@ def check_command(paths: tuple[Path, ...]) -> None:
 
 @content_cli.command("render")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def render_command(file: Path) -> None:
+@click.option("--locale", default=None,
+              help="The reader's language, for organisation settings (default: the file's "
+                   "own, as in 01-intro.zh-Hans.md, else the source language).")
+def render_command(file: Path, locale: str | None) -> None:
     """Print the sanitised HTML a learner would see for FILE."""
-    from lms.catalog.check import render_file
-    from lms.org.services import org_settings
+    from sqlalchemy.exc import DBAPIError
 
-    click.echo(render_file(file, org_settings()))
+    from courses.loader import TRANSLATION_FILE
+    from lms.catalog.check import render_file
+    from lms.org.services import org_settings, unset_org_settings
+
+    named = TRANSLATION_FILE.match(file.name)
+    locale = locale or (named.group("locale") if named else None)
+    try:
+        org = org_settings(locale)
+    except DBAPIError as error:
+        # A checkout without a database yet: the HTML is still worth seeing.
+        db.session.rollback()
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        click.echo(f"note: organisation settings not read ({reason}); showing their labels. "
+                   "Run `flask --app lms db upgrade` to create the tables.", err=True)
+        org = unset_org_settings()
+    click.echo(render_file(file, org))

@@ -20,6 +20,19 @@ ORG_SETTINGS = {
     "security_line": "400-820-3456",
     "emergency_number": "110 (police), 120 (ambulance)",
 }
+# The text settings as Chinese readers see them (a course in Chinese reads them inside Chinese
+# sentences); numbers, e-mails and the portal's address are the same in every language.
+ORG_SETTINGS_TRANSLATED = {
+    "zh-Hans": {
+        "name": "示例集团",
+        "hotline_hours": "每周 7 天、每天 24 小时，提供中英文服务",
+        "investigation_team": "职场行为调查办公室",
+        "ethics_committee": "道德与合规委员会",
+        "appeals": "行为申诉委员会",
+        "gift_limit": "人民币 200 元",
+        "emergency_number": "110（报警）、120（急救）",
+    },
+}
 
 LOCATIONS = [
     ("Hangzhou", "Asia/Shanghai"),

@@ -184,6 +184,8 @@ def seed_demo(today: date, size: int = 200, seed: int = 2026) -> dict:
         return {"created": False}
     rng = random.Random(seed)
     set_org_settings(data.ORG_SETTINGS)
+    for locale, values in data.ORG_SETTINGS_TRANSLATED.items():
+        set_org_settings(values, locale)
     people = seed_people(rng, size, hash_password(data.DEMO_PASSWORD), today)
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
     missing = {"code-of-conduct", "harassment-prevention", "self-defense-basics"} - set(courses)

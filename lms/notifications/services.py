@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
+from sqlalchemy import Integer, Select, String, cast, func, literal, literal_column, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lms.db import db, utcnow
+from lms.i18n import language_tag, match_locale
 from lms.notifications.models import OutboxMessage
+from lms.org.services import configured_org_settings
 
 KEY_MAX = 200
 SUBJECT_MAX = 500
@@ -80,25 +83,100 @@ def enqueue(key: str, to: str, subject: str, text: str, html: str | None = None,
     values = {"key": key, "recipient": check_recipient(to), "subject": check_subject(subject),
               "body_text": text, "body_html": html or None, "created_at": now, "attempts": 0,
               "next_attempt_at": now, "calendar": calendar}
-    dialect = db.session.get_bind().dialect.name
-    # INSERT ... ON CONFLICT (key) DO NOTHING: atomic on both databases, needs no savepoint, and
-    # a concurrent transaction queueing the same key waits for ours and then does nothing.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = OutboxMessage.__table__
-    statement = (insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    statement = (_insert_ignoring_known_keys().values(**values)
                  .returning(table.c.id))
     db.session.flush()
     return db.session.execute(statement).scalar_one_or_none() is not None
 
 
+def _insert_ignoring_known_keys():
+    """INSERT ... ON CONFLICT (key) DO NOTHING: atomic on both databases, needs no savepoint, and
+    a concurrent transaction queueing the same key waits for ours and then does nothing."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+
+
+def enqueue_select(query: Select, now: datetime) -> int:
+    """Queue one templated e-mail per row of ``query`` in one statement; flushes, never commits.
+
+    ``query`` selects ``key, recipient, template, locale, params`` (``params``: see
+    ``sql_params``); a key already queued or sent is skipped, as in ``enqueue``. The messages
+    are rendered when delivered (``render_queued``), in the recipient's language. The caller
+    vouches for the recipients (addresses as stored for people, or checked by
+    ``check_recipient``) and for the keys (``message_key``). Returns how many were queued;
+    they are the rows with ``created_at == now``."""
+    table = OutboxMessage.__table__
+    columns = ["key", "recipient", "template", "locale", "params", "created_at", "attempts",
+               "next_attempt_at"]
+    timestamp = table.c.created_at.type
+    # WHERE: SQLite would read ON CONFLICT as a join's ON without one (its docs' advice).
+    statement = _insert_ignoring_known_keys().from_select(columns, query.add_columns(
+        literal(now, timestamp), literal(0, Integer), literal(now, timestamp)).where(true()))
+    db.session.flush()
+    return db.session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+
+
+def sql_params(dates: tuple[str, ...] = (), **values):
+    """A SQL expression building the JSON ``params`` of a queued e-mail from column expressions
+    (or Python values), for ``enqueue_select``. ``dates`` names the values that are dates: JSON
+    carries them as ISO strings and ``template_context`` turns them back into dates."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    listed = (func.json_build_array if postgres else func.json_array)(*map(_name, dates))
+    return sql_json(**values, _dates=listed)
+
+
+def sql_json(**values):
+    """A SQL expression building a JSON object from column expressions or Python values."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    arguments = []
+    for name, value in values.items():
+        if not hasattr(value, "__clause_element__") and not hasattr(value, "compile"):
+            value = cast(literal(value), Integer if isinstance(value, int) else String)
+        arguments += [_name(name), value]
+    return (func.json_build_object if postgres else func.json_object)(*arguments)
+
+
+def _name(name: str):
+    """A key of ours as a SQL string literal: PostgreSQL cannot infer the type of a bound
+    parameter given to json_build_object."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"not a parameter name: {name!r}")
+    return literal_column(f"'{name}'")
+
+
+def template_context(params: dict | None) -> dict:
+    """The template context stored by ``sql_params``, with its dates as dates again."""
+    context = dict(params or {})
+    for name in context.pop("_dates", None) or ():
+        if context.get(name) is not None:
+            context[name] = date.fromisoformat(context[name][:10])
+    return context
+
+
+def render_queued(template: str | None, locale: str | None, params: dict | None) -> RenderedEmail:
+    """Render a message queued as a template (``enqueue_select``). Raises ValueError if it has
+    no template or its template sets no subject."""
+    if not template:
+        raise ValueError("an outbox message needs a subject and body, or a template")
+    return render_email(template, locale, **template_context(params))
+
+
 def _locale_candidates(locale: str | None) -> list[str]:
+    """The template tags to try, best first: the profile's own tag, the offered language that
+    serves it (a profile from the identity provider may say ``zh-CN``; the e-mails are written
+    as ``zh-Hans``), then the bare language."""
     tag = (locale or "").replace("_", "-").strip()
     candidates = []
     if tag:
         candidates.append(tag)
+        offered = match_locale(tag)
+        if offered:
+            candidates.append(language_tag(offered))
         if "-" in tag:
             candidates.append(tag.split("-", 1)[0])
-    return candidates
+    return list(dict.fromkeys(candidates))
 
 
 def _template_for(name: str, locale: str | None) -> tuple[str, str]:
@@ -125,6 +203,9 @@ def render_email(template_name: str, locale: str | None = None, **context) -> Re
     used, stem = _template_for(template_name, locale)
     env = current_app.jinja_env
     context.setdefault("base_url", current_app.config.get("LMS_BASE_URL", ""))
+    # The organisation's settings in the recipient's language (the footer names the company);
+    # what is not configured is left out rather than shown as a placeholder.
+    context.setdefault("org", configured_org_settings(used))
     with force_locale(used.replace("-", "_")):
         text_module = env.get_template(f"{stem}.txt").make_module(context)
         html = env.get_template(f"{stem}.html").render(**context)

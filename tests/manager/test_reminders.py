@@ -157,8 +157,10 @@ def test_remind_everyone_reads_with_a_fixed_number_of_queries(make_employee, cat
     large = make_employee("Large Boss", email="large@example.com")
     add_reports(small, [f"S {n}" for n in range(3)], catalog["manager-track"], "SM")
     add_reports(large, [f"L {n}" for n in range(60)], catalog["manager-track"], "LG")
+    # The organisation settings (the e-mails' footer) are read once per request or job run:
+    # here both calls share one, so only the first (the small team's) pays that one read.
     counts = (_selects_for_remind_all(small), _selects_for_remind_all(large))
-    assert counts[0] == counts[1] <= 3, counts  # candidates, keys already used, titles
+    assert counts[0] - 1 == counts[1] <= 3, counts  # candidates, keys already used, titles
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 63
     # a second run the same day sends nothing
     assert nudge_overdue(large, TeamQuery(), today()).already == 60

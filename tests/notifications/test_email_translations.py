@@ -122,6 +122,12 @@ def test_chinese_email_renders_all_in_chinese(app, name, variant):
                 in_chinese in getattr(chinese, part)), (name, part, in_english)
 
 
+@pytest.mark.parametrize("profile", ("zh-CN", "zh", "zh_Hans", "zh-Hans-CN"))
+def test_a_profile_language_from_the_identity_provider_gets_the_chinese_email(app, profile):
+    email = render_email("reminder", profile, **_context("reminder"))
+    assert email.locale == "zh-Hans" and CJK.search(email.subject)
+
+
 def test_chinese_escalation_to_hr_without_a_manager(app):
     context = {**_context("escalation_hr"), "manager": None}
     email = render_email("escalation_hr", "zh-Hans", **context)
