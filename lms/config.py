@@ -166,6 +166,7 @@ def load_config(env: dict | None = None, instance_path: Path | None = None) -> d
         "LMS_EXPORT_DIR": env.get("LMS_EXPORT_DIR") or str(instance_path / "exports"),
         "LMS_CONTENT_DIR": env.get("LMS_CONTENT_DIR") or str(PROJECT_ROOT / "courses" / "content"),
         "LMS_SESSION_HOURS": _int(env, "LMS_SESSION_HOURS", 12, minimum=1),
+        "LMS_PDF_TIMEOUT": _int(env, "LMS_PDF_TIMEOUT", 20, minimum=1),
         "SECRET_KEY": _secret_key(env, lms_env, instance_path),
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,

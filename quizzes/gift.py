@@ -16,6 +16,7 @@ we cannot hold is reported and skipped, and the others still convert.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -71,6 +72,16 @@ ORDERED_ITEM = re.compile(r"^[0-9]{1,9}(?=[.)](?:\s|$))")
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 HTML_LIKE = re.compile(HTML_TAG.pattern + "|" + ENTITY.pattern)
 LINK_SCHEMES = {"http", "https", "mailto", "tel"}
+# markdown-it reads each "[" as a possible link label and scans ahead from it, trying every
+# inline rule at each "[" it meets on the way (down to its nesting limit): some ninety Python
+# calls a bracket, so a line of 100,000 brackets takes seconds. The work grows with the number of
+# brackets, so that is what is bounded: past LINK_BRACKETS_CHECKED a plain text is escaped
+# without asking markdown-it whether it would show as itself (the escaped text shows the same),
+# and a [markdown] text with more than MARKDOWN_LINK_BRACKETS is refused (no real question has
+# hundreds of links or images).
+LINK_BRACKETS_CHECKED = 64
+MARKDOWN_LINK_BRACKETS = 300
+UNESCAPED_BRACKET = re.compile(r"(?<!\\)\[")
 
 
 def escape_inline(text: str) -> str:
@@ -127,7 +138,7 @@ def literal_markdown(text: str) -> str:
     Markdown would show it unchanged, else the text with its markup characters escaped."""
     lines = [line.strip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    if _shows_as_itself(text):
+    if text.count("[") <= LINK_BRACKETS_CHECKED and _shows_as_itself(text):
         return text
     return "\n".join(escape_line_start(escape_inline(line)) for line in text.split("\n"))
 
@@ -766,6 +777,7 @@ class _GiftImporter:
             markdown, notes = html_markdown(text)
             plain = html_text(text)
         elif fmt == "markdown":
+            self.check_link_brackets(span)
             markdown, plain = text, markdown_text(text)
             if HTML_TAG.search(text):
                 notes.append("HTML inside [markdown] text is shown as text, not as formatting")
@@ -774,6 +786,20 @@ class _GiftImporter:
         for note in dict.fromkeys(notes):
             self.report(span.offset, note, "warning")
         return fit_text(markdown, where), plain
+
+    def check_link_brackets(self, span: _Span) -> None:
+        """Refuse a [markdown] text with more "[" than markdown-it should scan (see
+        MARKDOWN_LINK_BRACKETS), pointing at the first one over the limit. An escaped ``\\[``
+        costs nothing to read and is not counted."""
+        over = next(itertools.islice(UNESCAPED_BRACKET.finditer(span.text),
+                                     MARKDOWN_LINK_BRACKETS, None), None)
+        if over is None:
+            return
+        self.report(span.at[over.start()], f"a [markdown] text may hold at most "
+                                           f"{MARKDOWN_LINK_BRACKETS} '[' (one for each link or "
+                                           "image; write \\[ for a bracket shown as itself); "
+                                           "question not imported")
+        raise _Skip
 
     def title(self, start: int, title: str | None, plain: str) -> str:
         if not title:

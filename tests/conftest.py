@@ -100,6 +100,12 @@ def app(migrated, tmp_path) -> Iterator[Flask]:
     app = make_test_app(migrated, tmp_path)
     # Test code only reads between requests (and commits what it writes at once), so it does
     # not take SQLite's write lock early; a request never waits for the test's own snapshot.
+    # On SQLite this leaves the test's session in the driver's autocommit mode (no BEGIN), so a
+    # rollback in test code undoes nothing. Deliberately: a real SQLite transaction keeps the
+    # snapshot of its first read (PostgreSQL's READ COMMITTED sees each new commit), so a test
+    # reading, then making a request, then reading again would see stale rows, and writing
+    # after a request's commit fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT).
+    # Tried with a plain BEGIN: 15 of 77 tests in tests/manager and tests/evidence broke so.
     twin = make_test_app(migrated, tmp_path, LMS_SQLITE_BEGIN_IMMEDIATE=False)
     with twin.app_context():
         yield app

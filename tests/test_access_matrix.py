@@ -2,7 +2,8 @@
 
 Every endpoint must be listed in ACCESS; a new route without an entry fails here, so no page
 ships unchecked. Each is requested as anonymous, as another employee (someone else's objects),
-as the owner, as a trainer and as an admin, and the answer is checked against its level.
+as the owner, as the owner's direct and indirect managers, as the manager of someone else, as an
+instructor, a trainer, HR and an admin, and the answer is checked against its level.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from courses.models import ClassSession
+from courses.models import ClassSession, Course
 from lms.api.services import create_token
 from lms.compliance.models import Requirement
 from lms.db import db
@@ -28,6 +29,8 @@ from tests.conftest import PASSWORD
 # admin: admins only; manager: anyone with an active direct report (roles give no access);
 # token: the API, bearer tokens only: every session (anonymous or signed in) gets 401.
 # instructor: the class's instructors, trainers and admins (anyone else gets 403).
+# team: about one person (the id in the URL or the form), for the managers above that person
+# only, direct or not; everyone else, the manager of someone else included, gets 403 or 404.
 ACCESS = {
     "auth.login": "public", "certificates.verify": "public", "certificates.verify_form": "public",
     "healthz": "public", "org.speak_up": "public", "static": "public",
@@ -44,8 +47,8 @@ ACCESS = {
     "media.media_file": "signed_in",
     "certificates.download": "owner", "courses.attestation": "owner", "courses.complete": "owner",
     "courses.module": "owner", "quizzes.attempt": "owner", "quizzes.result": "owner",
-    "quizzes.start": "owner", "quizzes.submit": "owner", "training.course_home": "owner",
-    "training.start": "owner",
+    "quizzes.start": "owner", "quizzes.submit": "owner", "quizzes.extend": "owner",
+    "training.course_home": "owner", "training.start": "owner",
     **dict.fromkeys((
         "content.add_file", "content.course", "content.delete_file", "content.diff",
         "content.discard", "content.download_draft", "content.download_version", "content.edit",
@@ -59,14 +62,14 @@ ACCESS = {
     "hr.leave_page": "hr", "hr.end_leave_page": "hr",
     "people.import_page": "hr", "people.import_report": "hr",
     "people.import_report_csv": "hr", "people.import_apply": "hr",
-    "manager.team": "manager", "manager.export_csv": "manager", "manager.remind": "manager",
+    "manager.team": "manager", "manager.export_csv": "manager", "manager.remind": "team",
     "manager.remind_overdue": "manager",
     "evidence.person_pack": "hr", "evidence.jobs_page": "hr", "evidence.create_job": "hr",
     "evidence.download": "hr",
     "reports.roster": "hr", "reports.roster_csv": "hr", "reports.roster_xlsx": "hr",
     "classroom.my_classes": "signed_in", "classroom.class_page": "signed_in",
     "classroom.book_place": "signed_in", "classroom.unbook_place": "signed_in",
-    "classroom.book_report": "signed_in", "classroom.unbook_report": "signed_in",
+    "classroom.book_report": "team", "classroom.unbook_report": "team",
     "classroom.attendance": "instructor", "classroom.complete": "instructor",
     "classroom.manage": "trainer", "classroom.new_class": "trainer",
     "classroom.edit_class": "trainer", "classroom.cancel_class_view": "trainer",
@@ -77,6 +80,7 @@ ACCESS = {
     "api.assignments": "token", "api.completions": "token", "api.certificates": "token",
     "api.roster": "token", "api.openapi": "public",
     "api_admin.tokens": "admin", "api_admin.revoke_token": "admin",
+    "org.settings_page": "admin",
 }
 
 
@@ -84,11 +88,15 @@ ACCESS = {
 def world(app, make_employee, make_assignment, catalog, login):
     """An owner with a certificate, an open attempt and an assignment, a course draft, and
     other people by role."""
-    owner = make_employee("Owner Person", email="owner@example.com")
+    # The owner's line: a manager two levels up, a direct manager, then the owner.
+    boss = make_employee("Boss Person", email="boss@example.com")
+    direct = make_employee("Direct Person", email="direct@example.com", manager=boss)
+    owner = make_employee("Owner Person", email="owner@example.com", manager=direct)
     make_employee("Other Person", email="other@example.com")
     make_employee("Trainer Person", email="trainer@example.com", roles=("trainer",))
     make_employee("Admin Person", email="admin@example.com", roles=("admin",))
     make_employee("Hr Person", email="hr@example.com", roles=("hr",))
+    # The manager of someone else: a team of their own, the owner not in it.
     manager = make_employee("Manager Person", email="manager@example.com")
     make_employee("Report Person", email="report@example.com", manager=manager)
     client = app.test_client()
@@ -171,30 +179,46 @@ def test_every_route_is_in_the_matrix(app):
     assert set(ACCESS) - endpoints == set(), "remove endpoints that no longer exist"
 
 
+# Form fields naming the person a request is about: {endpoint: {field: world key}}.
+FORMS = {"classroom.book_report": {"employee_id": "user_id"},
+         "classroom.unbook_report": {"employee_id": "user_id"}}
+
+ROLES = {"anonymous": None, "other": "other@example.com", "owner": "owner@example.com",
+         "trainer": "trainer@example.com", "hr": "hr@example.com",
+         "admin": "admin@example.com", "manager_of_other": "manager@example.com",
+         "direct_manager": "direct@example.com", "indirect_manager": "boss@example.com",
+         "instructor": "instructor@example.com"}
+MANAGERS = {"manager_of_other", "direct_manager", "indirect_manager"}
+MANAGERS_OF_OWNER = {"direct_manager", "indirect_manager"}
+
+
+def _allowed(level: str, role: str) -> bool:
+    return {"public": True, "signed_in": role != "anonymous",
+            "owner": role == "owner", "trainer": role in ("trainer", "admin"),
+            "hr": role in ("hr", "admin"), "admin": role == "admin",
+            "manager": role in MANAGERS, "team": role in MANAGERS_OF_OWNER,
+            "token": False, "scim": False,
+            "instructor": role in ("instructor", "trainer", "admin")}[level]
+
+
 def test_the_matrix_holds(app, world):
-    roles = {"anonymous": None, "other": "other@example.com", "owner": "owner@example.com",
-             "trainer": "trainer@example.com", "hr": "hr@example.com",
-             "admin": "admin@example.com", "manager": "manager@example.com",
-             "instructor": "instructor@example.com"}
-    clients = {role: _client(app, email) for role, email in roles.items()}
+    clients = {role: _client(app, email) for role, email in ROLES.items()}
     failures = []
     for endpoint, level in sorted(ACCESS.items()):
         url = _url(app, endpoint, world)
+        form = {name: str(world[key]) for name, key in FORMS.get(endpoint, {}).items()}
         for method in _methods(app, endpoint):
             for role, client in clients.items():
                 if endpoint == "auth.logout" and role != "anonymous":
                     continue  # signing out would end the session the rest of the test needs
-                allowed = {"public": True, "signed_in": role != "anonymous",
-                           "owner": role == "owner", "trainer": role in ("trainer", "admin"),
-                           "hr": role in ("hr", "admin"), "admin": role == "admin",
-                           "manager": role == "manager", "token": False, "scim": False,
-                           "instructor": role in ("instructor", "trainer", "admin")}[level]
-                if allowed and method != "GET":
+                allowed = _allowed(level, role)
+                if allowed and method != "GET" and level != "team":
                     continue  # allowed state changes are tested where they belong
-                status = client.open(url, method=method).status_code
+                data = form if method == "POST" else None
+                status = client.open(url, method=method, data=data).status_code
                 location = ""
                 if status == 302:
-                    location = client.open(url, method=method).location or ""
+                    location = client.open(url, method=method, data=data).location or ""
                 if allowed:
                     ok = status not in (401, 403) and "/login" not in location and (
                         status != 404 or endpoint in MAY_BE_ABSENT)
@@ -206,9 +230,32 @@ def test_the_matrix_holds(app, world):
                     ok = status == 302 and "/login" in location
                 elif level == "owner":
                     ok = status == 404
+                elif level == "team":  # 403 for non-managers, 404 outside one's own team
+                    ok = status in (403, 404)
                 else:
                     ok = status == 403
                 if not ok:
                     failures.append(f"{method} {url} as {role}: {status} {location}")
     assert failures == []
 
+
+def test_team_pages_show_only_the_managers_own_people(app, world):
+    """The manager of someone else never sees the owner by name on the team page, in its CSV,
+    or among the people they may book into a class; both managers above the owner do."""
+    # A class of the course the owner still has to do: the owner may be booked into it.
+    course_id = db.session.scalar(select(Course.id).where(Course.slug == world["slug"]))
+    starts = datetime.now(UTC) + timedelta(days=20)
+    session = ClassSession(
+        course_id=course_id, starts_at=starts, ends_at=starts + timedelta(hours=2),
+        timezone="Europe/Dublin", venue="Room 2", capacity=10,
+        signup_deadline=starts - timedelta(days=2))
+    db.session.add(session)
+    db.session.commit()
+    # direct=0: the whole subtree (the page defaults to direct reports only).
+    pages = ("/team?direct=0", "/team/export.csv?direct=0", f"/classes/{session.id}")
+    for role in ("manager_of_other", *sorted(MANAGERS_OF_OWNER)):
+        client = _client(app, ROLES[role])
+        for page in pages:
+            response = client.get(page)
+            assert response.status_code == 200, (role, page)
+            assert ("Owner Person" in response.text) == (role in MANAGERS_OF_OWNER), (role, page)

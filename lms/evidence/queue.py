@@ -102,7 +102,7 @@ def claim_next() -> Claim | None:
 
 def requeue_stale(now: datetime) -> list[int]:
     """Queue again the running jobs whose heartbeat stopped (their process died); delete the
-    partial files they left. Returns their ids."""
+    files they left. Returns their ids."""
     cutoff = now - STALE_AFTER
     stale = or_(ExportJob.started_at.is_(None), ExportJob.started_at < cutoff)
     ids = list(db.session.scalars(select(ExportJob.id).where(
@@ -117,8 +117,11 @@ def requeue_stale(now: datetime) -> list[int]:
             requeued.append(job_id)
     db.session.commit()
     for job_id in requeued:
-        for part in export_dir().glob(f".{KIND}-{job_id}-*.part"):
-            part.unlink(missing_ok=True)
+        # The part file, and a whole zip if the process died between renaming it into place
+        # and committing "done": no job points at it, so nothing would ever delete it.
+        for left in (*export_dir().glob(f".{KIND}-{job_id}-*.part"),
+                     *export_dir().glob(f"{KIND}-{job_id}-*.zip")):
+            left.unlink(missing_ok=True)
     return requeued
 
 

@@ -227,3 +227,69 @@ def test_deeply_nested_front_matter_is_refused_at_once():
     meta, _body, _offset, problems = split_front_matter(
         "ok.md", '---\ntitle: "' + "[" * 200 + '"\ntags: [a, [b, {c: d}]]\n---\n')
     assert not problems and meta["tags"] == ["a", ["b", {"c": "d"}]]
+
+
+class _LinkLabelScans:
+    """Counts markdown-it's ``skipToken``: the step repeated for each ``[`` of a possible link
+    label (and for every token inside it). Counting work, not time: no flaky bound."""
+
+    def __init__(self, monkeypatch):
+        from markdown_it.parser_inline import ParserInline
+
+        self.calls = 0
+        real = ParserInline.skipToken
+
+        def counted(parser, state):
+            self.calls += 1
+            return real(parser, state)
+
+        monkeypatch.setattr(ParserInline, "skipToken", counted)
+
+
+# Per "[" that markdown-it does scan, and the texts of one question below (prompt, two answers
+# and their feedback): the work of a question no longer grows with its brackets past the limits.
+SCANS_PER_BRACKET = 32
+BRACKET_TEXT = st.text(alphabet="[[[[]!()*_ a\\", min_size=2_000, max_size=30_000)
+
+
+@FUZZ
+@given(BRACKET_TEXT, st.sampled_from(["", "[moodle]", "[plain]", "[html]", "[markdown]"]),
+       st.sampled_from(["stem", "answer", "feedback"]))
+def test_gift_work_is_bounded_on_a_long_line_of_brackets(text, fmt, where):
+    import quizzes.gift as gift
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        scans = _LinkLabelScans(monkeypatch)
+        line = {"stem": f"{fmt}{text} {{=a ~b}}", "answer": f"Q {{={fmt}{text} ~b}}",
+                "feedback": f"Q {{=a #{fmt}{text} ~b}}"}[where]
+        _spec, problems = import_gift("long.gift", line)
+    check_problems(problems, line, "long.gift")
+    limit = max(gift.LINK_BRACKETS_CHECKED, gift.MARKDOWN_LINK_BRACKETS)
+    assert scans.calls <= SCANS_PER_BRACKET * limit * 4, (scans.calls, text.count("["))
+
+
+def test_a_line_of_100000_brackets_imports_escaped_or_is_refused_with_its_position(monkeypatch):
+    """markdown-it scanned ahead from every "[" (some ninety Python calls each): a question with
+    100,000 of them took seconds. A plain one is now escaped without scanning; a [markdown] one
+    is refused at the first bracket over the limit."""
+    from quizzes.gift import MARKDOWN_LINK_BRACKETS
+
+    scans = _LinkLabelScans(monkeypatch)
+    spec, problems = import_gift("plain.gift", "// one line\nQ " + "[" * 100_000 + " {=a ~b}")
+    assert scans.calls == 0
+    assert [p.severity for p in problems] == ["warning"]  # no general feedback, that is all
+    assert spec.questions[0].prompt.startswith("Q \\[\\[")
+
+    line = "[markdown]Why " + "[" * 100_000 + " {=a ~b}"
+    spec, problems = import_gift("markdown.gift", "// one line\n" + line)
+    assert scans.calls == 0
+    assert spec.questions == []
+    [problem] = problems
+    assert (problem.line, problem.column, problem.severity) == (
+        2, len("[markdown]Why ") + MARKDOWN_LINK_BRACKETS + 1, "error")
+    assert "at most 300 '['" in problem.message
+
+    # Up to the limit, a [markdown] text keeps its links.
+    links = " ".join(f"[l{n}](https://example.com/{n})" for n in range(MARKDOWN_LINK_BRACKETS))
+    spec, problems = import_gift("links.gift", f"[markdown]See {links} {{=a ~b}}")
+    assert spec.questions and "[l299](https://example.com/299)" in spec.questions[0].prompt
