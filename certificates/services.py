@@ -9,10 +9,11 @@ from datetime import date
 from sqlalchemy import select
 
 from certificates.models import Certificate
-from courses.models import Enrollment
+from courses.models import CourseVersion, Enrollment
 from courses.signals import enrollment_completed
 from lms.clock import local_date
 from lms.db import db
+from lms.i18n import translated
 
 # Crockford-style alphabet: no I, L, O, U, so a code read aloud or typed from paper is unambiguous.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -74,6 +75,22 @@ def find_by_code(raw_code: str) -> Certificate | None:
     if code is None:
         return None
     return db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def course_titles(certificates: list[Certificate], locale: str | None = None) -> dict[int, str]:
+    """Each certificate's course title in the reader's language (one query for any number):
+    the translation carried by the very version it certifies, else the title it was issued
+    with. The snapshot stays the record; a translation only changes how it reads."""
+    ids = {c.course_version_id for c in certificates}
+    versions = {v.id: v for v in db.session.scalars(
+        select(CourseVersion).where(CourseVersion.id.in_(ids)))} if ids else {}
+    titles = {}
+    for certificate in certificates:
+        version = versions.get(certificate.course_version_id)
+        title = translated(version, "title", locale) if version is not None else None
+        titles[certificate.id] = (title if title and title != version.title
+                                  else certificate.course_title)
+    return titles
 
 
 def certificates_of(employee_id: int) -> list[Certificate]:

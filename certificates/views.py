@@ -16,8 +16,17 @@ from flask_babel import force_locale
 from flask_login import current_user, login_required
 
 from certificates.models import Certificate
-from certificates.pdf import PdfCacheError, cached_pdf, qr_svg, render_pdf, store_pdf
-from certificates.services import certificates_of, find_by_code, normalise_code
+from certificates.pdf import (
+    PdfCacheError,
+    PdfRenderError,
+    PdfTimeout,
+    PdfTooLarge,
+    cached_pdf,
+    qr_svg,
+    render_pdf,
+    store_pdf,
+)
+from certificates.services import certificates_of, course_titles, find_by_code, normalise_code
 from lms.clock import today
 from lms.db import db
 from lms.i18n import SOURCE_LOCALE, match_locale
@@ -34,11 +43,37 @@ def verify_url(code: str) -> str:
     return url_for("certificates.verify", code=code, _external=True)
 
 
+# Every PDF in the app (certificates, evidence summaries, ESG reports, sign-in sheets) goes
+# through render_pdf: its refusals and failures get a page of their own instead of a 500.
+@bp.app_errorhandler(PdfTooLarge)
+def pdf_too_large(error: PdfTooLarge):
+    db.session.rollback()
+    log.warning("PDF refused on %s %s: %s", request.method, request.path, error)
+    return render_template("errors/pdf_too_large.html"), 422
+
+
+@bp.app_errorhandler(PdfTimeout)
+def pdf_timeout(error: PdfTimeout):
+    db.session.rollback()
+    log.error("PDF timed out on %s %s: %s", request.method, request.path, error)
+    # Nothing was cached; a busy machine is the likely cause, so a later try may well work.
+    return render_template("errors/pdf_timeout.html"), 503, {"Retry-After": "60"}
+
+
+@bp.app_errorhandler(PdfRenderError)
+def pdf_renderer_stopped(error: PdfRenderError):
+    db.session.rollback()
+    log.error("PDF renderer failed on %s %s: %s", request.method, request.path, error)
+    # A fresh renderer is started for the next render.
+    return render_template("errors/pdf_unavailable.html"), 503, {"Retry-After": "30"}
+
+
 @bp.get("/certificates")
 @login_required
 def mine():
-    return render_template("certificates/mine.html", certificates=certificates_of(current_user.id),
-                           today=today())
+    certificates = certificates_of(current_user.id)
+    return render_template("certificates/mine.html", certificates=certificates,
+                           titles=course_titles(certificates), today=today())
 
 
 def holder_language(certificate: Certificate) -> str:
@@ -59,6 +94,7 @@ def certificate_pdf(certificate: Certificate) -> bytes:
         return data
     with force_locale(language):
         html = render_template("pdf/certificate.html", cert=certificate,
+                               course_title=course_titles([certificate])[certificate.id],
                                qr=qr_svg(verify_url(certificate.code)),
                                verify_url=verify_url(certificate.code))
     data = render_pdf(html).pdf
@@ -99,4 +135,5 @@ def verify(code: str):
     if certificate is None:
         return render_template("certificates/verify_not_found.html", code=code[:64]), 404
     return render_template("certificates/verify.html", cert=certificate,
+                           course_title=course_titles([certificate])[certificate.id],
                            status=certificate.status_on(today()))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lms.content import Problem
+from lms.errors import lazy_gettext as _l
 from lms.frontmatter import FrontMatter, normalise_newlines, split_front_matter
 from lms.markdown import unknown_placeholders
 
@@ -35,6 +36,7 @@ COURSE_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "pass_mark": (str, True),
     "max_attempts": (int, False),
     "time_limit": (int, False),
+    "time_extensions": (int, False),
     "estimated_minutes": (int, False),
     "recurrence": (str, True),
     "validity_months": (int, False),
@@ -43,8 +45,9 @@ COURSE_SCHEMA: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "in_person": (bool, False),
 }
 # The largest value each key may have, and the longest text, as the database stores them.
-INT_MAX = {"max_attempts": 100, "time_limit": 24 * 60, "estimated_minutes": 100 * 60,
-           "validity_months": 1200}
+# WCAG 2.2.1 asks for at least ten extensions where time can be extended at all.
+INT_MAX = {"max_attempts": 100, "time_limit": 24 * 60, "time_extensions": 10,
+           "estimated_minutes": 100 * 60, "validity_months": 1200}
 TEXT_MAX = {"title": 300, "kind": 32, "audience": 300, "language": 32}
 MODULE_TITLE_MAX = 300
 MODULE_SLUG_MAX = 200
@@ -70,6 +73,7 @@ class CourseSpec:
     pass_mark_percent: int = 80
     max_attempts: int = 3
     time_limit_minutes: int = 0
+    time_extensions: int = 0
     estimated_minutes: int = 0
     recurrence: str = "once"
     validity_months: int = 0
@@ -96,8 +100,8 @@ def content_hash(files: dict[str, bytes]) -> str:
 def _check_placeholders(path: str, text: str, first_line: int, problems: list[Problem]) -> None:
     for line, column, found in unknown_placeholders(text):
         problems.append(Problem(path, first_line + line - 1, column,
-                                f"unknown setting {found}: use one of the org.* names listed in "
-                                "docs/authoring.md"))
+                                _l("unknown setting %(name)s: use one of the org.* names listed "
+                                   "in docs/authoring.md", name=found)))
 
 
 def _decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
@@ -108,8 +112,9 @@ def _decode(data: bytes, shown: str, problems: list[Problem]) -> str | None:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        problems.append(Problem(shown, line, column, "file is not UTF-8 text (byte "
-                                f"0x{data[exc.start]:02x}); save it as UTF-8 and try again"))
+        problems.append(Problem(shown, line, column, _l(
+            "file is not UTF-8 text (byte %(byte)s); save it as UTF-8 and try again",
+            byte=f"0x{data[exc.start]:02x}")))
         return None
     return normalise_newlines(text)
 
@@ -124,63 +129,74 @@ def _read_meta(spec: CourseSpec, shown: str, meta: FrontMatter, problems: list[P
 
     for key in meta:
         if key not in COURSE_SCHEMA:
-            fail(key, f"unknown front matter key {key!r} (known: {', '.join(COURSE_SCHEMA)})")
+            fail(key, _l("unknown front matter key %(key)s (known: %(known)s)", key=repr(key),
+                         known=", ".join(COURSE_SCHEMA)))
     for key, (expected, required) in COURSE_SCHEMA.items():
         if key not in meta:
             if required and readable:
-                problems.append(Problem(shown, 1, 1, f"front matter is missing {key!r}"))
+                problems.append(Problem(shown, 1, 1, _l("front matter is missing %(key)s",
+                                                        key=repr(key))))
             continue
         value = meta[key]
         if value is None:
             if required:
-                fail(key, f"{key} has no value")
+                fail(key, _l("%(key)s has no value", key=key))
             continue
         if isinstance(value, bool) != (expected is bool) or not isinstance(value, expected):
-            wanted, how = {
-                str: ("text", "put text in double quotes"),
-                bool: ("true or false", "write true or false, without quotes"),
-            }.get(expected, ("a whole number", "write digits only, without quotes"))
-            fail(key, f"{key} must be {wanted}, but YAML read {value!r} "
-                      f"({type(value).__name__}); {how}")
+            message = {
+                str: _l("%(key)s must be text, but YAML read %(value)s (%(type)s); put text in "
+                        "double quotes", key=key, value=repr(value), type=type(value).__name__),
+                bool: _l("%(key)s must be true or false, but YAML read %(value)s (%(type)s); "
+                         "write true or false, without quotes", key=key, value=repr(value),
+                         type=type(value).__name__),
+            }.get(expected) or _l("%(key)s must be a whole number, but YAML read %(value)s "
+                                  "(%(type)s); write digits only, without quotes", key=key,
+                                  value=repr(value), type=type(value).__name__)
+            fail(key, message)
             continue
         if expected is int and value < 0:
-            fail(key, f"{key} must not be negative")
+            fail(key, _l("%(key)s must not be negative", key=key))
             continue
         if expected is int and value > INT_MAX[key]:
-            fail(key, f"{key} must be at most {INT_MAX[key]}, got {value}")
+            fail(key, _l("%(key)s must be at most %(max)s, got %(value)s", key=key,
+                         max=INT_MAX[key], value=value))
             continue
         if expected is str and not value.strip():
-            fail(key, f"{key} is empty")
+            fail(key, _l("%(key)s is empty", key=key))
             continue
         if expected is str and len(value.strip()) > TEXT_MAX.get(key, len(value)):
-            fail(key, f"{key} is {len(value.strip())} characters long; keep it under "
-                      f"{TEXT_MAX[key]}")
+            fail(key, _l("%(key)s is %(length)s characters long; keep it under %(max)s",
+                         key=key, length=len(value.strip()), max=TEXT_MAX[key]))
             continue
         if key == "kind" and value not in KINDS:
-            fail(key, f"kind must be one of {', '.join(KINDS)}, got {value!r}")
+            fail(key, _l("kind must be one of %(known)s, got %(value)s", known=", ".join(KINDS),
+                         value=repr(value)))
         elif key == "pass_mark":
             match = PASS_MARK.match(value)
             if not match or int(match.group(1)) > 100:
-                fail(key, f"pass_mark must be a percentage like \"80%\", got {value!r}")
+                fail(key, _l('pass_mark must be a percentage like "80%%", got %(value)s',
+                             value=repr(value)))
             else:
                 spec.pass_mark_percent = int(match.group(1))
         elif key == "recurrence":
             match = RECURRENCE.match(value.strip())
             if not match or (match.group(2) is not None and int(match.group(2)) < 1):
-                fail(key, f"recurrence must be \"once\", \"annual\" or \"every N months\", "
-                          f"got {value!r}")
+                fail(key, _l('recurrence must be "once", "annual" or "every N months", got '
+                             '%(value)s', value=repr(value)))
             else:
                 spec.recurrence = value.strip()
                 months = 12 if value.strip() == "annual" else int(match.group(2) or 0)
                 spec.validity_months = meta.get("validity_months", months) or 0
         elif key == "max_attempts" and value < 1:
-            fail(key, "max_attempts must be at least 1")
+            fail(key, _l("max_attempts must be at least 1"))
         elif key in ("title", "kind", "audience", "attestation"):
             setattr(spec, key, value.strip())
         elif key == "max_attempts":
             spec.max_attempts = value
         elif key == "time_limit":
             spec.time_limit_minutes = value
+        elif key == "time_extensions":
+            spec.time_extensions = value
         elif key in ("estimated_minutes", "validity_months", "in_person"):
             setattr(spec, key, value)
 
@@ -210,13 +226,13 @@ def load_course_files(slug: str, files: dict[str, bytes], path: str = ""
     problems: list[Problem] = []
     spec = CourseSpec(slug=slug, path=path, files=dict(files))
     if not SLUG.match(slug):
-        problems.append(Problem(slug, 1, 1, "a course folder's name must be lower-case letters, "
-                                            "digits and hyphens"))
+        problems.append(Problem(slug, 1, 1, _l("a course folder's name must be lower-case "
+                                               "letters, digits and hyphens")))
     spec.content_hash = content_hash(files)
 
     shown = f"{slug}/course.md"
     if "course.md" not in files:
-        problems.append(Problem(shown, 1, 1, "course.md is missing"))
+        problems.append(Problem(shown, 1, 1, _l("course.md is missing")))
         return spec, problems
     text = _decode(files["course.md"], shown, problems)
     if text is None:
@@ -243,24 +259,24 @@ def load_course_files(slug: str, files: dict[str, bytes], path: str = ""
                 spec.quizzes[shown] = quiz_text
                 _check_placeholders(shown, quiz_text, 1, problems)
         elif LOOKS_LIKE_MODULE.match(name):
-            problems.append(Problem(shown, 1, 1, "a module file is named NN-name.md (two or more "
-                                                 "digits, then lower-case letters, digits and "
-                                                 "hyphens); rename it so that it is loaded"))
+            problems.append(Problem(shown, 1, 1, _l(
+                "a module file is named NN-name.md (two or more digits, then lower-case "
+                "letters, digits and hyphens); rename it so that it is loaded")))
         else:
-            problems.append(Problem(shown, 1, 1, "not a module (NN-name.md), course.md or "
-                                                 "quiz.md; rename or remove it", "warning"))
+            problems.append(Problem(shown, 1, 1, _l("not a module (NN-name.md), course.md or "
+                                                    "quiz.md; rename or remove it"), "warning"))
     if not spec.modules:
-        problems.append(Problem(f"{slug}/course.md", 1, 1, "the course has no modules "
-                                                           "(01-name.md, 02-name.md, ...)"))
+        problems.append(Problem(f"{slug}/course.md", 1, 1, _l(
+            "the course has no modules (01-name.md, 02-name.md, ...)")))
     positions = [m.position for m in spec.modules]
     if len(positions) != len(set(positions)):
-        problems.append(Problem(f"{slug}/course.md", 1, 1, "two module files share a number"))
+        problems.append(Problem(f"{slug}/course.md", 1, 1, _l("two module files share a number")))
     if not any(QUIZ_FILE.match(name) for name in files):
-        problems.append(Problem(f"{slug}/course.md", 1, 1, "the course has no quiz.md; without "
-                                                           "a quiz nobody can complete it"))
+        problems.append(Problem(f"{slug}/course.md", 1, 1, _l(
+            "the course has no quiz.md; without a quiz nobody can complete it")))
     if len(spec.quizzes) > 1:
-        problems.append(Problem(f"{slug}/course.md", 1, 1, "only one quiz file per course is "
-                                                           "supported for now (quiz.md)"))
+        problems.append(Problem(f"{slug}/course.md", 1, 1, _l(
+            "only one quiz file per course is supported for now (quiz.md)")))
     for name in sorted(files):
         if "/" not in name and name.count(".") > 1 and name.endswith(".md"):
             _load_translation(spec, name, files, problems)
@@ -279,8 +295,9 @@ def _check_source_version(shown: str, meta, source: bytes, problems: list[Proble
         return
     if str(stated) != current:
         problems.append(Problem(shown, meta.lines.get("source_version", 1), 1,
-                                f"source_version {stated} is stale: the source file has changed "
-                                f"since (now {current}); check the translation and update it",
+                                _l("source_version %(stated)s is stale: the source file has "
+                                   "changed since (now %(current)s); check the translation and "
+                                   "update it", stated=stated, current=current),
                                 "warning"))
 
 
@@ -290,14 +307,14 @@ def _load_translation(spec: CourseSpec, name: str, files: dict[str, bytes], prob
     shown = f"{spec.slug}/{name}"
     match = TRANSLATION_FILE.match(name)
     if not match:
-        problems.append(Problem(shown, 1, 1, "a translation is named like its source plus a "
-                                             "language tag: 01-intro.zh-Hans.md"))
+        problems.append(Problem(shown, 1, 1, _l("a translation is named like its source plus a "
+                                                "language tag: 01-intro.zh-Hans.md")))
         return
     base, locale = match.group("base"), match.group("locale")
     source_name = f"{base}.md"
     if source_name not in files:
-        problems.append(Problem(shown, 1, 1, f"translation of {source_name}, which does not "
-                                             "exist"))
+        problems.append(Problem(shown, 1, 1, _l("translation of %(source)s, which does not "
+                                                "exist", source=source_name)))
         return
     text = _decode(files[name], shown, problems)
     if text is None:
@@ -308,7 +325,8 @@ def _load_translation(spec: CourseSpec, name: str, files: dict[str, bytes], prob
     for key in meta:
         if key not in TRANSLATION_KEYS:
             problems.append(Problem(shown, meta.lines.get(key, 1), 1,
-                                    f"unknown front matter key {key!r} in a translation"))
+                                    _l("unknown front matter key %(key)s in a translation",
+                                       key=repr(key))))
     _check_source_version(shown, meta, files[source_name], problems)
     entry = spec.translations.setdefault(locale, {"modules": {}})
     if base == "course":
@@ -316,14 +334,14 @@ def _load_translation(spec: CourseSpec, name: str, files: dict[str, bytes], prob
             value = meta.get(key)
             if value is not None and not isinstance(value, str):
                 problems.append(Problem(shown, meta.lines.get(key, 1), 1,
-                                        f"{key} must be text; put it in double quotes"))
+                                        _l("%(key)s must be text; put it in double quotes",
+                                           key=key)))
             elif value:
                 entry[field_name] = value.strip()
         if spec.attestation and "attestation_text" not in entry:
-            problems.append(Problem(shown, 1, 1, "the source course has an attestation; "
-                                                 "translate it too (attestation: ...), or "
-                                                 "learners sign it in the source language",
-                                    "warning"))
+            problems.append(Problem(shown, 1, 1, _l(
+                "the source course has an attestation; translate it too (attestation: ...), or "
+                "learners sign it in the source language"), "warning"))
         entry["intro_md"] = body.strip()
     elif QUIZ_FILE.match(source_name):
         spec.quiz_translations[locale] = (shown, text)
@@ -331,13 +349,14 @@ def _load_translation(spec: CourseSpec, name: str, files: dict[str, bytes], prob
         first, _, rest = body.lstrip("\n").partition("\n")
         title = first[2:].strip()
         if not first.startswith("# ") or not title:
-            problems.append(Problem(shown, body_line, 1, "a module translation starts with its "
-                                                         "title as '# Title', like its source"))
+            problems.append(Problem(shown, body_line, 1, _l(
+                "a module translation starts with its title as '# Title', like its source")))
             return
         position = int(MODULE_FILE.match(source_name).group(1))
         entry["modules"][position] = {"title": title, "body_md": rest.strip()}
     else:
-        problems.append(Problem(shown, 1, 1, f"{source_name} cannot be translated"))
+        problems.append(Problem(shown, 1, 1, _l("%(source)s cannot be translated",
+                                                source=source_name)))
 
 
 def _load_module(spec, data: bytes, shown: str, position: int, slug: str, problems) -> None:
@@ -347,14 +366,16 @@ def _load_module(spec, data: bytes, shown: str, position: int, slug: str, proble
     first, _, body = text.partition("\n")
     title = first[2:].strip()
     if not first.startswith("# ") or not title:
-        problems.append(Problem(shown, 1, 1, "a module must start with its title as "
-                                             "'# Title' on the first line"))
+        problems.append(Problem(shown, 1, 1, _l("a module must start with its title as "
+                                                "'# Title' on the first line")))
         return
     if len(title) > MODULE_TITLE_MAX:
-        problems.append(Problem(shown, 1, 1, f"the module title is {len(title)} characters long; "
-                                             f"keep it under {MODULE_TITLE_MAX}"))
+        problems.append(Problem(shown, 1, 1, _l(
+            "the module title is %(length)s characters long; keep it under %(max)s",
+            length=len(title), max=MODULE_TITLE_MAX)))
     if len(slug) > MODULE_SLUG_MAX:
-        problems.append(Problem(shown, 1, 1, f"the file name is too long; keep the part after "
-                                             f"the number under {MODULE_SLUG_MAX} characters"))
+        problems.append(Problem(shown, 1, 1, _l(
+            "the file name is too long; keep the part after the number under %(max)s "
+            "characters", max=MODULE_SLUG_MAX)))
     _check_placeholders(shown, text, 1, problems)
     spec.modules.append(ModuleSpec(position, slug, title, body.strip(), shown))

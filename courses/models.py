@@ -56,6 +56,8 @@ class CourseVersion(Base):
     pass_mark_percent: Mapped[int] = mapped_column(Integer)
     max_attempts: Mapped[int] = mapped_column(Integer)
     time_limit_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # How many times a learner may extend the quiz's time limit (each by half of it).
+    time_extensions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     estimated_minutes: Mapped[int] = mapped_column(Integer, default=0)
     recurrence: Mapped[str] = mapped_column(String(64))
     validity_months: Mapped[int] = mapped_column(Integer, default=0)

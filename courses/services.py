@@ -21,17 +21,19 @@ from courses.models import (
 from courses.signals import enrollment_completed
 from lms.auth.services import verify_password
 from lms.db import db, utcnow
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.people.models import Employee
 from lms.people.services import normalise_name
 
 MAX_SECONDS_PER_VIEW = 2 * 60 * 60  # a tab left open overnight is not eight hours of training
 
 
-class CourseRuleError(Exception):
+class CourseRuleError(UserError):
     """A learner action that the course's rules do not allow now; the message says why, and
     ``field`` names the form field it concerns, if any."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message, field: str | None = None):
         super().__init__(message)
         self.field = field
 
@@ -71,7 +73,8 @@ def publish_version(spec: CourseSpec) -> tuple[CourseVersion, bool]:
         course_id=course.id, number=number, content_hash=spec.content_hash, status="published",
         title=spec.title, kind=spec.kind, audience=spec.audience,
         pass_mark_percent=spec.pass_mark_percent, max_attempts=spec.max_attempts,
-        time_limit_minutes=spec.time_limit_minutes, estimated_minutes=spec.estimated_minutes,
+        time_limit_minutes=spec.time_limit_minutes, time_extensions=spec.time_extensions,
+        estimated_minutes=spec.estimated_minutes,
         recurrence=spec.recurrence, validity_months=spec.validity_months,
         in_person=spec.in_person, attestation_text=spec.attestation, intro_md=spec.intro,
         created_at=now, published_at=now,
@@ -132,7 +135,7 @@ def open_module(enrollment: Enrollment, position: int) -> ModuleState:
     if state is None:
         raise LookupError(position)
     if not state.open:
-        raise CourseRuleError("Read the modules in order: finish the earlier ones first.")
+        raise CourseRuleError(_l("Read the modules in order: finish the earlier ones first."))
     if db.session.get(ModuleProgress, (enrollment.id, state.module.id)) is None:
         db.session.add(ModuleProgress(enrollment_id=enrollment.id, module_id=state.module.id))
         db.session.flush()
@@ -163,16 +166,16 @@ def sign_attestation(
     ``statement`` is the text as shown (a translation); the source text by default."""
     version = enrollment.version
     if not version.attestation_text:
-        raise CourseRuleError("This course has no attestation to sign.")
+        raise CourseRuleError(_l("This course has no attestation to sign."))
     if enrollment.attestation is not None:
         return enrollment.attestation
     if not all_modules_done(enrollment):
-        raise CourseRuleError("Read every module before you sign the attestation.")
+        raise CourseRuleError(_l("Read every module before you sign the attestation."))
     if normalise_name(typed_name) != normalise_name(employee.full_name):
-        raise CourseRuleError("The name you typed does not match the name on your record.",
+        raise CourseRuleError(_l("The name you typed does not match the name on your record."),
                               "full_name")
     if not verify_password(employee, password):
-        raise CourseRuleError("The password is not correct.", "password")
+        raise CourseRuleError(_l("The password is not correct."), "password")
     attestation = Attestation(
         enrollment=enrollment, employee_id=employee.id, course_version_id=version.id,
         policy_hash=version.content_hash, statement=statement or version.attestation_text,
@@ -184,14 +187,14 @@ def sign_attestation(
     return attestation
 
 
-def quiz_blocker(enrollment: Enrollment) -> str | None:
-    """Why the quiz cannot be taken yet, or None if it can."""
+def quiz_blocker(enrollment: Enrollment):
+    """Why the quiz cannot be taken yet (a lazily translated message), or None if it can."""
     if enrollment.status != "in_progress":
-        return "This course is already finished."
+        return _l("This course is already finished.")
     if not all_modules_done(enrollment):
-        return "Read every module before you take the quiz."
+        return _l("Read every module before you take the quiz.")
     if enrollment.version.attestation_text and enrollment.attestation is None:
-        return "Sign the attestation before you take the quiz."
+        return _l("Sign the attestation before you take the quiz.")
     return None
 
 
@@ -201,7 +204,7 @@ def complete_enrollment(enrollment: Enrollment, score_percent: int | None) -> No
     if enrollment.status == "completed":
         return
     if enrollment.version.attestation_text and enrollment.attestation is None:
-        raise CourseRuleError("The attestation is not signed.")
+        raise CourseRuleError(_l("The attestation is not signed."))
     if enrollment.version.in_person and not attended(enrollment):
         enrollment.score_percent = score_percent
         db.session.flush()

@@ -105,6 +105,7 @@ def _register_commands(app: Flask) -> None:
     from lms.compliance.cli import compliance_cli
     from lms.demo.cli import demo_cli
     from lms.notifications.cli import outbox_cli
+    from lms.org.cli import org_cli
     from lms.people.cli import people_cli
     from lms.reports.cli import roster_cli
     from lms.scheduler.cli import jobs_cli, scheduler_cli
@@ -115,6 +116,7 @@ def _register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(org_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(roles_cli)
     app.cli.add_command(roster_cli)

@@ -10,7 +10,7 @@ class Problem:
     path: str
     line: int
     column: int
-    message: str
+    message: str  # or a lazily translated one (lms/errors.py), read in the reader's language
     severity: str = "error"
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import yaml
 
 from lms.content import Problem
+from lms.errors import lazy_gettext as _l
 
 BOM = "\ufeff"
 # PyYAML's scanner is quadratic in the depth of [ ] and { } nesting (a few hundred levels of
@@ -65,12 +66,13 @@ class _MappingReader:
 
     def problem(self, index: int | None, message: str) -> Problem:
         if index is None:
-            return Problem(self.path, self.first_line, 1, f"front matter is not valid YAML: "
-                                                          f"{message}")
+            return Problem(self.path, self.first_line, 1, _l(
+                "front matter is not valid YAML: %(reason)s", reason=message))
         index = max(0, min(index, len(self.raw)))
         line = self.first_line + self.raw.count("\n", 0, index)
         column = index - (self.raw.rfind("\n", 0, index) + 1) + 1
-        return Problem(self.path, line, column, f"front matter is not valid YAML: {message}")
+        return Problem(self.path, line, column, _l("front matter is not valid YAML: %(reason)s",
+                                                   reason=message))
 
     def yaml_problem(self, exc: yaml.YAMLError) -> Problem:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
@@ -94,25 +96,25 @@ class _MappingReader:
         data, problems = FrontMatter(), []
         deep = _too_deep(self.raw)
         if deep is not None:
-            return data, [self.problem(deep, "nested too deeply")]
+            return data, [self.problem(deep, _l("nested too deeply"))]
         try:
             loader = yaml.SafeLoader(self.raw)  # refuses control characters straight away
         except yaml.reader.ReaderError as exc:
-            return data, [self.problem(exc.position, f"character #x{exc.character:04x} is not "
-                                                     "allowed")]
+            return data, [self.problem(exc.position, _l(
+                "character %(code)s is not allowed", code=f"#x{exc.character:04x}"))]
         try:
             try:
                 node = loader.get_single_node()
             except yaml.YAMLError as exc:
                 return data, [self.yaml_problem(exc)]
             except RecursionError:
-                return data, [self.problem(None, "nested too deeply")]
+                return data, [self.problem(None, _l("nested too deeply"))]
             if node is None:
                 return data, []
             if not isinstance(node, yaml.MappingNode):
                 where = self.problem(node.start_mark.index, "")
                 return data, [Problem(self.path, where.line, 1,
-                                      "front matter must be a list of `key: value` lines")]
+                                      _l("front matter must be a list of `key: value` lines"))]
             for key_node, value_node in node.value:
                 line = self.problem(key_node.start_mark.index, "").line
                 key, problem = self.construct(loader, key_node, hashable=True)
@@ -121,8 +123,9 @@ class _MappingReader:
                 if problem is not None:
                     problems.append(problem)
                 elif key in data:
-                    problems.append(Problem(self.path, line, 1, f"front matter key {key!r} is "
-                                            f"given twice (first on line {data.line(key)})"))
+                    problems.append(Problem(self.path, line, 1, _l(
+                        "front matter key %(key)s is given twice (first on line %(line)s)",
+                        key=repr(key), line=data.line(key))))
                 else:
                     data[key] = value
                     data.lines[key] = line
@@ -145,8 +148,8 @@ def split_front_matter(path: str, text: str) -> tuple[FrontMatter, str, int, lis
             body = "\n".join(lines[index + 1 :])
             data, problems = _MappingReader(path, raw, first_line=2).read()
             return data, body, index + 2, problems
-    return FrontMatter(), text, 1, [Problem(path, 1, 1, "front matter starts with --- but never "
-                                                        "ends (add a line with --- after it)")]
+    return FrontMatter(), text, 1, [Problem(path, 1, 1, _l(
+        "front matter starts with --- but never ends (add a line with --- after it)"))]
 
 
 def key_line(text: str, key: str) -> int:

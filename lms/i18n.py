@@ -27,7 +27,14 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from flask import current_app, has_app_context, has_request_context
-from flask_babel import format_datetime, format_number, format_timedelta, get_locale, gettext
+from flask_babel import (
+    format_datetime,
+    format_number,
+    format_time,
+    format_timedelta,
+    get_locale,
+    gettext,
+)
 
 from lms.clock import today
 from lms.config import PROJECT_ROOT
@@ -237,6 +244,7 @@ def init_app(app) -> None:
     def _language_helpers():
         # format_date (lms/web.py) is Flask-Babel's too: all of these follow the reader's
         # language (2026年12月31日 / Dec 31, 2026), datetimes in the company's zone.
-        return {"format_datetime": format_datetime, "format_number": format_number,
+        return {"format_datetime": format_datetime, "format_time": format_time,
+                "format_number": format_number,
                 "format_relative": format_relative, "html_lang": content_locale,
                 "language_choices": language_choices}

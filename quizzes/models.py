@@ -115,6 +115,7 @@ class QuizAttempt(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline_at: Mapped[datetime | None]
+    extensions_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     submitted_at: Mapped[datetime | None]
     layout: Mapped[list] = mapped_column(JSON)
     answers: Mapped[dict | None] = mapped_column(JSON)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lms.content import Problem
+from lms.errors import lazy_gettext as _l
 from lms.frontmatter import normalise_newlines, split_front_matter
 from quizzes.types import QUESTION_TYPES, SCORINGS
 
@@ -38,12 +39,12 @@ QUIZ_KEYS = {
     "language": str,
     "source_version": str,
 }
-TEXT = "put text in double quotes"
+TEXT = _l("put text in double quotes")
 WANTED = {
-    "shuffle_questions": "write true or false",
-    "shuffle_options": "write true or false",
-    "points_default": "write a number such as 1 or 2.5",
-    "pass_mark": 'write a percentage in quotes such as "80%", or a whole number of points',
+    "shuffle_questions": _l("write true or false"),
+    "shuffle_options": _l("write true or false"),
+    "points_default": _l("write a number such as 1 or 2.5"),
+    "pass_mark": _l('write a percentage in quotes such as "80%", or a whole number of points'),
     "title": TEXT,
     "language": TEXT,
     "source_version": TEXT,
@@ -147,20 +148,22 @@ class _QuizParser:
             line = meta.line(key)
             expected = QUIZ_KEYS.get(key)
             if expected is None:
-                self.error(line, f"unknown front matter key {key!r} "
-                                 f"(known: {', '.join(QUIZ_KEYS)})")
+                self.error(line, _l("unknown front matter key %(key)s (known: %(known)s)",
+                                    key=repr(key), known=", ".join(QUIZ_KEYS)))
                 continue
             if isinstance(value, bool) is not (expected is bool) or not isinstance(value, expected):
-                self.error(line, f"{key} has the wrong type ({type(value).__name__}: {value!r}); "
-                                 f"{WANTED[key]}")
+                self.error(line, _l("%(key)s has the wrong type (%(type)s: %(value)s); "
+                                    "%(wanted)s", key=key, type=type(value).__name__,
+                                    value=repr(value), wanted=WANTED[key]))
                 continue
             if key in ("shuffle_questions", "shuffle_options"):
                 setattr(self.spec, key, value)
             elif key == "points_default":
                 points = _points(str(value)) if math.isfinite(value) else None
                 if points is None:
-                    self.error(line, f"points_default must be a number more than 0 (at most "
-                                     f"{MAX_POINTS}, two decimals), got {value!r}")
+                    self.error(line, _l("points_default must be a number more than 0 (at most "
+                                        "%(max)s, two decimals), got %(value)s",
+                                        max=MAX_POINTS, value=repr(value)))
                 else:
                     self.spec.points_default = points
             elif key == "pass_mark":
@@ -170,7 +173,8 @@ class _QuizParser:
     def read_pass_mark(self, line: int, value) -> None:
         if isinstance(value, int):
             if value < 0:
-                self.error(line, f"pass_mark in points must not be negative, got {value}")
+                self.error(line, _l("pass_mark in points must not be negative, got %(value)s",
+                                    value=value))
             else:
                 self.spec.pass_mark_points = Decimal(value)
             return
@@ -178,7 +182,8 @@ class _QuizParser:
         if match and 0 <= int(match.group(1)) <= 100:
             self.spec.pass_mark_percent = int(match.group(1))
         else:
-            self.error(line, f'pass_mark must be a percentage like "80%" or points, got {value!r}')
+            self.error(line, _l('pass_mark must be a percentage like "80%%" or points, got '
+                                '%(value)s', value=repr(value)))
 
     # -- blocks ----------------------------------------------------------------------------
     def finish_callout(self) -> None:
@@ -194,8 +199,9 @@ class _QuizParser:
         self.finish_callout()
         kind = kind.upper()
         if kind in self.callouts_seen:
-            self.error(number, f"question {self.question.key!r} has a second [!{kind}] block; "
-                               "write one block (it may have several paragraphs)")
+            self.error(number, _l("question %(key)s has a second [!%(kind)s] block; write one "
+                                  "block (it may have several paragraphs)",
+                                  key=repr(self.question.key), kind=kind))
         self.callouts_seen.add(kind)
         self.callout, self.phase = kind, "callout"
         self.callout_lines = [rest] if rest.strip() else []
@@ -214,7 +220,8 @@ class _QuizParser:
     def validate(self, q: QuestionSpec) -> None:
         correct = sum(1 for option in q.options if option.correct)
         if not q.options:
-            self.error(q.line, f"question {q.key!r} has no options (write them as - [x] / - [ ])")
+            self.error(q.line, _l("question %(key)s has no options (write them as - [x] / - [ ])",
+                                  key=repr(q.key)))
             return
         qtype = QUESTION_TYPES.get(q.type)
         if qtype is not None and not self.translation:
@@ -222,80 +229,96 @@ class _QuizParser:
             marked = [o.line for o in q.options if o.correct]
             line = marked[1] if len(marked) > 1 and not qtype.multiple_answers else q.line
             for message in qtype.check(q.options, correct):
-                self.error(line if "[x]" in message else q.line, f"question {q.key!r}: {message}")
+                self.error(line if "[x]" in message else q.line, _l(
+                    "question %(key)s: %(problem)s", key=repr(q.key), problem=message))
         weighted = [o for o in q.options if o.weight is not None]
         if weighted and q.type == "multiple" and q.scoring != "partial":
-            self.error(weighted[0].line, f"question {q.key!r}: option weights only count with "
-                                         "scoring=partial", severity="warning")
+            self.error(weighted[0].line, _l("question %(key)s: option weights only count with "
+                                            "scoring=partial", key=repr(q.key)),
+                       severity="warning")
         if not q.explanation and not self.translation:
-            self.error(q.line, f"question {q.key!r} has no [!EXPLANATION] block; add one: it "
-                               "teaches the rule after the attempt", severity="warning")
+            self.error(q.line, _l("question %(key)s has no [!EXPLANATION] block; add one: it "
+                                  "teaches the rule after the attempt", key=repr(q.key)),
+                       severity="warning")
 
     def start_pool(self, number: int, title: str, raw: str | None) -> None:
         ident, attrs, bad = _attributes(raw)
         self.check_title(number, title, "pool", POOL_TITLE_MAX)
         if ident is None or "pick" not in attrs:
-            self.error(number, "a level-1 heading starts a question pool and needs "
-                               "{#pool-id pick=N}")
+            self.error(number, _l("a level-1 heading starts a question pool and needs "
+                                  "{#pool-id pick=N}"))
             return
         if not ID_PATTERN.match(ident):
-            self.error(number, f"pool id {ident!r} must be lower-case letters, digits, - or _")
+            self.error(number, _l("pool id %(id)s must be lower-case letters, digits, - or _",
+                                  id=repr(ident)))
         pick = int(attrs["pick"]) if re.fullmatch(r"[0-9]{1,4}", attrs["pick"]) else 0
         if pick < 1:
-            self.error(number, f"pick must be a whole number of at least 1, got {attrs['pick']!r}")
+            self.error(number, _l("pick must be a whole number of at least 1, got %(value)s",
+                                  value=repr(attrs["pick"])))
             pick = 1
         for token in bad:
-            self.error(number, f"cannot read attribute {token!r} (write key=value, once each)")
+            self.error(number, _l("cannot read attribute %(token)s (write key=value, once each)",
+                                  token=repr(token)))
         for name in attrs:
             if name != "pick":
-                self.error(number, f"unknown pool attribute {name!r}")
+                self.error(number, _l("unknown pool attribute %(name)s", name=repr(name)))
         if any(p.key == ident for p in self.spec.pools):
-            self.error(number, f"duplicate pool id {ident!r}")
+            self.error(number, _l("duplicate pool id %(id)s", id=repr(ident)))
         self.pool = PoolSpec(ident, title, pick, number)
         self.spec.pools.append(self.pool)
 
     def start_question(self, number: int, title: str, raw: str | None) -> None:
         ident, attrs, bad = _attributes(raw)
         if ident is None:
-            self.error(number, "question has no id: add {#some-id} at the end of the heading")
+            self.error(number, _l("question has no id: add {#some-id} at the end of the "
+                                  "heading"))
             ident = f"line-{number}"
         elif not ID_PATTERN.match(ident):
-            self.error(number, f"question id {ident!r} must be lower-case letters, digits, - or _")
+            self.error(number, _l("question id %(id)s must be lower-case letters, digits, - or _",
+                                  id=repr(ident)))
         if any(q.key == ident for q in self.spec.questions):
-            self.error(number, f"duplicate question id {ident!r}")
+            self.error(number, _l("duplicate question id %(id)s", id=repr(ident)))
         self.check_title(number, title, "question", QUESTION_TITLE_MAX)
         q = QuestionSpec(key=ident, title=title, line=number, points=self.spec.points_default)
         q.pool = self.pool.key if self.pool else None
         for token in bad:
-            self.error(number, f"cannot read attribute {token!r} (write key=value, once each)")
+            self.error(number, _l("cannot read attribute %(token)s (write key=value, once each)",
+                                  token=repr(token)))
         for name, value in attrs.items():
             if name == "type":
                 if value not in QUESTION_TYPES:
-                    self.error(number, f"unknown question type {value!r} "
-                                       f"(use {', '.join(QUESTION_TYPES)})")
+                    self.error(number, _l("unknown question type %(value)s (use %(known)s)",
+                                          value=repr(value), known=", ".join(QUESTION_TYPES)))
                 q.type = value
             elif name == "scoring":
                 if value not in SCORINGS:
-                    self.error(number, f"unknown scoring {value!r} (use {', '.join(SCORINGS)})")
+                    self.error(number, _l("unknown scoring %(value)s (use %(known)s)",
+                                          value=repr(value), known=", ".join(SCORINGS)))
                 q.scoring = value
             elif name == "points":
                 points = _points(value)
                 if points is None:
-                    self.error(number, f"points must be a number more than 0 (at most "
-                                       f"{MAX_POINTS}, two decimals), got {value!r}")
+                    self.error(number, _l("points must be a number more than 0 (at most "
+                                          "%(max)s, two decimals), got %(value)s",
+                                          max=MAX_POINTS, value=repr(value)))
                 else:
                     q.points = points
             else:
-                self.error(number, f"unknown question attribute {name!r}")
+                self.error(number, _l("unknown question attribute %(name)s", name=repr(name)))
         self.question, self.phase, self.prompt_lines = q, "prompt", []
         self.callouts_seen = set()
 
     def check_title(self, number: int, title: str, what: str, longest: int) -> None:
+        # One whole sentence per kind of heading, so that each translates naturally.
         if not title.strip():
-            self.error(number, f"the {what} heading has no title")
+            self.error(number, _l("the question heading has no title") if what == "question"
+                       else _l("the pool heading has no title"))
         elif len(title) > longest:
-            self.error(number, f"the {what} title is {len(title)} characters long; keep it under "
-                               f"{longest}")
+            self.error(number, _l(
+                "the question title is %(length)s characters long; keep it under %(max)s",
+                length=len(title), max=longest) if what == "question" else _l(
+                "the pool title is %(length)s characters long; keep it under %(max)s",
+                length=len(title), max=longest))
 
     def take_weight(self, number: int, text: str) -> tuple[str, Decimal | None]:
         """Split ``text {weight=25%}`` into the text and the weight."""
@@ -305,22 +328,23 @@ class _QuizParser:
             weight = Decimal(match.group(1))
             text = text[: match.start()]
             if not Decimal(-100) <= weight <= Decimal(100) or weight.as_tuple().exponent < -2:
-                self.error(number, "an option weight must be between -100% and 100%, with at "
-                                   "most two decimals")
+                self.error(number, _l("an option weight must be between -100% and 100%, with "
+                                      "at most two decimals"))
         if LOOSE_WEIGHT.search(text):
-            self.error(number, "write an option's weight as {weight=25%} at the very end of "
-                               "the option")
+            self.error(number, _l("write an option's weight as {weight=25%} at the very end "
+                                  "of the option"))
         return text, weight
 
     def add_option(self, number: int, mark: str, text: str) -> None:
         q = self.question
         text, weight = self.take_weight(number, text)
         if not text.strip():
-            self.error(number, "option has no text")
+            self.error(number, _l("option has no text"))
         if self.phase == "prompt":
             q.prompt = "\n".join(self.prompt_lines).strip()
         elif self.phase in ("callout", "after"):
-            self.error(number, "options must come before the [!EXPLANATION] and [!HINT] blocks")
+            self.error(number, _l("options must come before the [!EXPLANATION] and [!HINT] "
+                                  "blocks"))
         q.options.append(OptionSpec(text.strip(), mark.lower() == "x", number, weight))
         self.phase = "options"
 
@@ -337,8 +361,8 @@ class _QuizParser:
             return
         if self.question is None:
             if stripped:
-                self.error(number, "text outside a question is not shown to learners; start a "
-                                   "question with ## Title {#id}", severity="warning")
+                self.error(number, _l("text outside a question is not shown to learners; start "
+                                      "a question with ## Title {#id}"), severity="warning")
             return
         option = OPTION.match(raw)
         if option and self.phase in ("prompt", "options", "callout", "after"):
@@ -359,14 +383,14 @@ class _QuizParser:
             elif stripped:
                 self.finish_callout()
                 self.phase = "after"
-                self.error(number, "text after the options must be inside a [!EXPLANATION] or "
-                                   "[!HINT] block")
+                self.error(number, _l("text after the options must be inside a [!EXPLANATION] or "
+                                      "[!HINT] block"))
             else:
                 self.finish_callout()
                 self.phase = "after"
         elif stripped:
-            self.error(number, "text after the options must be inside a [!EXPLANATION] or "
-                               "[!HINT] block")
+            self.error(number, _l("text after the options must be inside a [!EXPLANATION] or "
+                                  "[!HINT] block"))
 
     def option_continuation(self, number: int, raw: str, stripped: str) -> None:
         if not stripped:
@@ -383,19 +407,20 @@ class _QuizParser:
                 # The option's text goes on; its weight may end the last line.
                 text, weight = self.take_weight(number, stripped)
                 if weight is not None and current.weight is not None:
-                    self.error(number, "an option has one {weight=N%}, at the end of its text")
+                    self.error(number, _l("an option has one {weight=N%}, at the end of its "
+                                          "text"))
                 elif weight is not None:
                     current.weight = weight
                 if text.strip():
                     current.text = f"{current.text}\n{text.strip()}"
             return
         if stripped.startswith(">"):
-            self.error(number, "a blockquote after the options must start with > [!EXPLANATION] "
-                               "or > [!HINT]; indent it by two spaces to make it an option's "
-                               "feedback")
+            self.error(number, _l("a blockquote after the options must start with > "
+                                  "[!EXPLANATION] or > [!HINT]; indent it by two spaces to make "
+                                  "it an option's feedback"))
         else:
-            self.error(number, "text after the options must be inside a [!EXPLANATION] or "
-                               "[!HINT] block")
+            self.error(number, _l("text after the options must be inside a [!EXPLANATION] or "
+                                  "[!HINT] block"))
         self.phase = "after"
 
     def parse(self) -> QuizSpec:
@@ -413,18 +438,18 @@ class _QuizParser:
         self.check_pools()
         if not self.spec.questions:
             last_line = self.text.count("\n") + 1
-            self.error(min(offset, last_line), "the quiz has no questions (start one with "
-                                               "## Title {#id})")
+            self.error(min(offset, last_line), _l("the quiz has no questions (start one with "
+                                                  "## Title {#id})"))
         return self.spec
 
     def check_pools(self) -> None:
         for pool in self.spec.pools:
             size = sum(1 for q in self.spec.questions if q.pool == pool.key)
             if size == 0:
-                self.error(pool.line, f"pool {pool.key!r} has no questions")
+                self.error(pool.line, _l("pool %(id)s has no questions", id=repr(pool.key)))
             elif pool.pick > size:
-                self.error(pool.line, f"pool {pool.key!r} picks {pool.pick} of only {size} "
-                                      "questions")
+                self.error(pool.line, _l("pool %(id)s picks %(pick)s of only %(size)s questions",
+                                         id=repr(pool.key), pick=pool.pick, size=size))
 
 
 def parse_quiz(path: str, text: str, *, translation: bool = False

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from courses.models import CourseVersion, Enrollment
 from courses.services import CourseRuleError, complete_enrollment, fail_enrollment, quiz_blocker
 from lms.db import db, utcnow
+from lms.errors import lazy_gettext as _l
 from quizzes.models import Option, Pool, Question, Quiz, QuizAttempt
 from quizzes.parser import QuizSpec
 from quizzes.types import QUESTION_TYPES
@@ -105,13 +106,13 @@ def start_attempt(enrollment: Enrollment, rng: random.Random | None = None) -> Q
         raise CourseRuleError(blocker)
     quiz = quiz_for_version(enrollment.course_version_id)
     if quiz is None:
-        raise CourseRuleError("This course has no quiz.")
+        raise CourseRuleError(_l("This course has no quiz."))
     used = db.session.scalar(
         select(func.count()).select_from(QuizAttempt)
         .where(QuizAttempt.enrollment_id == enrollment.id)
     )
     if used >= enrollment.version.max_attempts:
-        raise CourseRuleError("You have used all your attempts at this quiz.")
+        raise CourseRuleError(_l("You have used all your attempts at this quiz."))
     now = utcnow()
     limit = enrollment.version.time_limit_minutes
     attempt = QuizAttempt(
@@ -234,6 +235,45 @@ def submit_attempt(attempt_id: int, form: dict[str, list[str]]) -> tuple[QuizAtt
     elif attempts_left(enrollment) == 0:
         fail_enrollment(enrollment)
     return attempt, True
+
+
+class CannotExtend(Exception):
+    """The attempt has no extension left, is submitted, or its time has already run out."""
+
+
+def extension_minutes(time_limit_minutes: int) -> int:
+    """Each extension adds half the time limit, rounded up to a whole minute."""
+    return -(-time_limit_minutes // 2)
+
+
+def extensions_left(attempt: QuizAttempt) -> int:
+    if attempt.deadline_at is None or attempt.status != "open":
+        return 0
+    return max(attempt.enrollment.version.time_extensions - attempt.extensions_used, 0)
+
+
+def extend_attempt(attempt_id: int, now=None) -> QuizAttempt:
+    """Move an open attempt's deadline by one extension, where the course allows it. The UPDATE
+    only applies to the attempt as it was read (same number of extensions used, so the same
+    deadline): two clicks or two tabs cannot take more extensions than allowed, and an attempt
+    whose time has run out cannot be revived."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    now = now or utcnow()
+    if extensions_left(attempt) == 0 or now > attempt.deadline_at + GRACE:
+        raise CannotExtend
+    step = timedelta(minutes=extension_minutes(attempt.enrollment.version.time_limit_minutes))
+    moved = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.status == "open",
+               QuizAttempt.extensions_used == attempt.extensions_used)
+        .values(deadline_at=attempt.deadline_at + step,
+                extensions_used=attempt.extensions_used + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if moved != 1:
+        raise CannotExtend
+    return attempt
 
 
 def best_attempt(enrollment_id: int) -> QuizAttempt | None:

@@ -16,6 +16,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
+from lms.errors import lazy_gettext as _l
+
 SCORINGS = ("all-or-nothing", "partial")
 ONE = Decimal(1)
 ZERO = Decimal(0)
@@ -49,7 +51,8 @@ class SingleChoice:
 
     def check(self, options: list[OptionLike], correct: int) -> list[str]:
         if correct != 1:
-            return [f"a single-choice question needs exactly one [x] option, found {correct}"]
+            return [_l("a single-choice question needs exactly one [x] option, found %(num)s",
+                       num=correct)]
         return []
 
     def grade(self, options: list[OptionLike], chosen: set[int], scoring: str) -> Grade:
@@ -70,10 +73,11 @@ class TrueFalse(SingleChoice):
     def check(self, options: list[OptionLike], correct: int) -> list[str]:
         problems = []
         if len(options) != 2:
-            problems.append(f"a true-false question needs exactly two options, found "
-                            f"{len(options)}")
+            problems.append(_l("a true-false question needs exactly two options, found %(num)s",
+                               num=len(options)))
         if correct != 1:
-            problems.append(f"a true-false question needs exactly one [x] option, found {correct}")
+            problems.append(_l("a true-false question needs exactly one [x] option, found "
+                               "%(num)s", num=correct))
         return problems
 
 
@@ -83,7 +87,7 @@ class MultipleChoice:
 
     def check(self, options: list[OptionLike], correct: int) -> list[str]:
         if correct < 1:
-            return ["a multiple-choice question needs at least one [x] option"]
+            return [_l("a multiple-choice question needs at least one [x] option")]
         return []
 
     def grade(self, options: list[OptionLike], chosen: set[int], scoring: str) -> Grade:

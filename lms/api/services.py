@@ -19,6 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.api.models import ApiToken
 from lms.db import db, utcnow
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.people.models import Employee
 
 SCOPES = ("assignments:read", "certificates:read", "roster:read")
@@ -32,7 +34,7 @@ TOUCH_EVERY = timedelta(minutes=1)
 _SECRET_SHAPE = re.compile(r"grd_[A-Za-z0-9_-]{20,100}")
 
 
-class TokenError(ValueError):
+class TokenError(UserError, ValueError):
     """A token cannot be created as asked (the message says why)."""
 
 
@@ -52,18 +54,18 @@ def create_token(name: str, scopes, by_id: int | None, expires_at: datetime | No
     now = now or utcnow()
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
-        raise TokenError(f"A name of 1 to {NAME_MAX} characters is required.")
+        raise TokenError(_l("A name of 1 to %(num)s characters is required.", num=NAME_MAX))
     chosen = sorted(set(scopes or ()))
     if not chosen:
-        raise TokenError("Choose at least one scope.")
+        raise TokenError(_l("Choose at least one scope."))
     unknown = [scope for scope in chosen if scope not in SCOPES]
     if unknown:
-        raise TokenError(f"Unknown scope: {', '.join(unknown)}.")
+        raise TokenError(_l("Unknown scope: %(scopes)s.", scopes=", ".join(unknown)))
     if expires_at is not None:
         if expires_at.tzinfo is None:
             raise ValueError("expires_at must be tz-aware")
         if expires_at <= now:
-            raise TokenError("The expiry must be in the future.")
+            raise TokenError(_l("The expiry must be in the future."))
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(name=name, prefix=secret[:PREFIX_LENGTH], token_hash=hash_secret(secret),
                      scopes=chosen, created_by_id=by_id, created_at=now, expires_at=expires_at)

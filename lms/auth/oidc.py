@@ -25,16 +25,18 @@ from joserfc.errors import (
 from sqlalchemy import select
 
 from lms.db import db
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.people.importer import compose_name
 from lms.people.models import Employee
 
 PROVIDER = "company"
 
 
-class SignInError(Exception):
-    """A sign-in that must not go through; ``reason`` is for the audit log."""
+class SignInError(UserError):
+    """A sign-in that must not go through; ``reason`` is for the audit log (in English)."""
 
-    def __init__(self, message: str, reason: str):
+    def __init__(self, message, reason: str):
         super().__init__(message)
         self.reason = reason
 
@@ -66,32 +68,33 @@ def client():
 def explain(error: Exception) -> SignInError:
     """A plain message for what went wrong on the way back from the provider."""
     if isinstance(error, MismatchingStateError):
-        return SignInError("This sign-in link was already used or has expired. Please sign in "
-                           "again.", "state mismatch or replay")
+        return SignInError(_l("This sign-in link was already used or has expired. Please sign "
+                              "in again."), "state mismatch or replay")
     if isinstance(error, ExpiredTokenError):
-        return SignInError("The sign-in took too long and its token expired. Please sign in "
-                           "again.", "expired id_token")
+        return SignInError(_l("The sign-in took too long and its token expired. Please sign in "
+                              "again."), "expired id_token")
     claim = getattr(error, "claim", None) if isinstance(error, ClaimError) else None
     if claim in ("aud", "azp"):
-        return SignInError("The identity provider's token was issued for another "
-                           "application. Contact your IT team.", "wrong audience")
+        return SignInError(_l("The identity provider's token was issued for another "
+                              "application. Contact your IT team."), "wrong audience")
     if claim == "nonce":
-        return SignInError("This sign-in was already used. Please sign in again.",
+        return SignInError(_l("This sign-in was already used. Please sign in again."),
                            "nonce mismatch or replay")
     if claim == "iss":
-        return SignInError("The token came from another identity provider. Contact your IT "
-                           "team.", "wrong issuer")
+        return SignInError(_l("The token came from another identity provider. Contact your IT "
+                              "team."), "wrong issuer")
     if isinstance(error, BadSignatureError | InvalidTokenError | DecodeError | ClaimError):
-        return SignInError("The identity provider's token could not be verified. Please sign "
-                           "in again.", f"bad token: {error}")
+        return SignInError(_l("The identity provider's token could not be verified. Please "
+                              "sign in again."), f"bad token: {error}")
     if isinstance(error, OAuthError):
-        return SignInError("The identity provider did not sign you in: "
-                           f"{error.description or error.error}.", f"provider: {error.error}")
+        return SignInError(_l("The identity provider did not sign you in: %(reason)s.",
+                              reason=error.description or error.error),
+                           f"provider: {error.error}")
     if isinstance(error, JoseError | AuthlibBaseError):
-        return SignInError("The sign-in could not be verified. Please sign in again.",
+        return SignInError(_l("The sign-in could not be verified. Please sign in again."),
                            f"token: {error}")
-    return SignInError("The identity provider could not be reached. Please try again in a "
-                       "minute.", f"unreachable: {type(error).__name__}")
+    return SignInError(_l("The identity provider could not be reached. Please try again in a "
+                          "minute."), f"unreachable: {type(error).__name__}")
 
 
 def verify(token: dict, nonce: str | None) -> dict:
@@ -106,8 +109,8 @@ def match(claims: dict) -> Employee:
     claim, field = config["LMS_OIDC_CLAIM"], config["LMS_OIDC_MATCH"]
     value = str(claims.get(claim) or "").strip()
     if not value:
-        raise SignInError("Your company account does not say who you are (no "
-                          f"{claim!r}). Contact your IT team.", f"missing claim {claim}")
+        raise SignInError(_l("Your company account does not say who you are (no %(claim)s). "
+                             "Contact your IT team.", claim=repr(claim)), f"missing claim {claim}")
     if field == "email":
         value = value.lower()
     column = Employee.email if field == "email" else Employee.employee_number
@@ -115,11 +118,12 @@ def match(claims: dict) -> Employee:
     if person is None and config["LMS_OIDC_CREATE_USERS"]:
         person = _create(claims, field, value)
     if person is None:
-        raise SignInError("Your company account is not registered in Guardrail yet. Ask HR "
-                          "to add you.", f"unknown {field} {value[:100]}")
+        raise SignInError(_l("Your company account is not registered in Guardrail yet. Ask HR "
+                             "to add you."), f"unknown {field} {value[:100]}")
     if not person.active:
-        raise SignInError("Your Guardrail account is not active. Ask HR if this is a "
-                          "mistake.", f"inactive {field} {value[:100]}")
+        raise SignInError(_l("Your Guardrail account is not active. Ask HR if this is a "
+                             "mistake."), f"inactive {field} {value[:100]}")
+
     return person
 
 

@@ -13,6 +13,7 @@ import zipfile
 
 from lms.catalog.authoring import MAX_BYTES, MAX_FILES, name_problem
 from lms.content import Problem
+from lms.errors import lazy_gettext as _l
 from lms.frontmatter import normalise_newlines
 
 MAX_ENTRIES = 1000  # folders and ignored files included: the central directory stays small
@@ -59,13 +60,13 @@ def import_zip(data: bytes) -> tuple[dict[str, str] | None, list[Problem]]:
     """Read an uploaded zip into course files (name -> text). Returns (files, problems); files
     is None if anything was refused (problems then say what, entry by entry)."""
     if len(data) > MAX_UPLOAD:
-        return None, [Problem("upload", 1, 1, f"the zip is larger than "
-                                              f"{MAX_UPLOAD // (1024 * 1024)} MB")]
+        return None, [Problem("upload", 1, 1, _l("the zip is larger than %(num)s MB",
+                                                 num=MAX_UPLOAD // (1024 * 1024)))]
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError):
-        return None, [Problem("upload", 1, 1, "this is not a zip file")]
+        return None, [Problem("upload", 1, 1, _l("this is not a zip file"))]
     with archive:
         return _import_entries(archive, infos)
 
@@ -74,55 +75,59 @@ def _import_entries(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]
                     ) -> tuple[dict[str, str] | None, list[Problem]]:
     problems: list[Problem] = []
     if len(infos) > MAX_ENTRIES:
-        return None, [Problem("upload", 1, 1, f"the zip has {len(infos)} entries; a course has "
-                                              f"at most {MAX_FILES} files")]
+        return None, [Problem("upload", 1, 1, _l(
+            "the zip has %(entries)s entries; a course has at most %(num)s files",
+            entries=len(infos), num=MAX_FILES))]
     entries = []
     for info in infos:
         name = info.filename.replace("\\", "/")
         if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in name.split("/"):
-            problems.append(Problem(info.filename, 1, 1, "unsafe path (absolute or with ..)"))
+            problems.append(Problem(info.filename, 1, 1, _l("unsafe path (absolute or with ..)")))
         elif not info.is_dir() and not _ignored(name):
             entries.append((name, info))
     if problems:
         return None, problems
     prefix = _common_folder([name for name, _ in entries])
     if len(entries) > MAX_FILES:
-        return None, [Problem("upload", 1, 1, f"the zip has {len(entries)} files; a course has "
-                                              f"at most {MAX_FILES}")]
+        return None, [Problem("upload", 1, 1, _l(
+            "the zip has %(files)s files; a course has at most %(num)s",
+            files=len(entries), num=MAX_FILES))]
     declared = sum(info.file_size for _, info in entries)
     if declared > MAX_BYTES:
-        return None, [Problem("upload", 1, 1, f"the files add up to {declared // 1024} KB "
-                                              f"unzipped; keep a course under "
-                                              f"{MAX_BYTES // (1024 * 1024)} MB")]
+        return None, [Problem("upload", 1, 1, _l(
+            "the files add up to %(size)s KB unzipped; keep a course under %(limit)s MB",
+            size=declared // 1024, limit=MAX_BYTES // (1024 * 1024)))]
     files: dict[str, str] = {}
     budget = MAX_BYTES
     for name, info in entries:
         shown = info.filename
         relative = posixpath.normpath(name[len(prefix):])
-        problem = ("the file is in a subfolder; a course is one folder of Markdown files"
+        problem = (_l("the file is in a subfolder; a course is one folder of Markdown files")
                    if "/" in relative else name_problem(relative))
         if problem is None and info.flag_bits & 0x1:
-            problem = "the file is encrypted"
+            problem = _l("the file is encrypted")
         if problem is None and relative in files:
-            problem = "the file appears twice in the zip"
+            problem = _l("the file appears twice in the zip")
         if problem:
             problems.append(Problem(shown, 1, 1, problem))
             continue
         try:
             content = _read_entry(archive, info, budget)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
-            problems.append(Problem(shown, 1, 1, "the file cannot be read (damaged, or an "
-                                                 "unsupported compression)"))
+            problems.append(Problem(shown, 1, 1, _l("the file cannot be read (damaged, or an "
+                                                    "unsupported compression)")))
             continue
         if content is None:
-            return None, [Problem(shown, 1, 1, "the file unzips to more than the zip says, or past "
-                                               f"the {MAX_BYTES // (1024 * 1024)} MB limit")]
+            return None, [Problem(shown, 1, 1, _l(
+                "the file unzips to more than the zip says, or past the %(num)s MB limit",
+                num=MAX_BYTES // (1024 * 1024)))]
         budget -= len(content)
         try:
             files[relative] = normalise_newlines(content.decode("utf-8"))
         except UnicodeDecodeError as exc:
             line = content.count(b"\n", 0, exc.start) + 1
-            problems.append(Problem(shown, line, 1, "the file is not UTF-8 text; save it as UTF-8"))
+            problems.append(Problem(shown, line, 1, _l(
+                "the file is not UTF-8 text; save it as UTF-8")))
     if not files and not problems:
-        problems.append(Problem("upload", 1, 1, "the zip holds no course files"))
+        problems.append(Problem("upload", 1, 1, _l("the zip holds no course files")))
     return (None if problems else files), problems

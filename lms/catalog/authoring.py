@@ -22,14 +22,17 @@ from lms.catalog.models import CourseDraft
 from lms.catalog.services import check_files, store_course
 from lms.content import Problem
 from lms.db import db, utcnow
+from lms.errors import UserError, lazy_ngettext
+from lms.errors import lazy_gettext as _l
 from lms.frontmatter import normalise_newlines, split_front_matter
 
 # course.md, 01-name.md, quiz.md, and their translations (01-name.zh-Hans.md).
 SAFE_NAME = re.compile(
     r"(?P<base>course|quiz|\d{2,}-[a-z0-9][a-z0-9-]*)"
     r"(?:\.(?P<locale>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?\.md")
-NAME_RULE = ("use course.md, quiz.md, a module NN-name.md (two or more digits, then lower-case "
-             "letters, digits and hyphens), or a translation such as 01-name.zh-Hans.md")
+NAME_RULE = _l("use course.md, quiz.md, a module NN-name.md (two or more digits, then "
+               "lower-case letters, digits and hyphens), or a translation such as "
+               "01-name.zh-Hans.md")
 MAX_FILES = 200
 MAX_BYTES = 5 * 1024 * 1024  # the whole course, as UTF-8
 
@@ -63,7 +66,7 @@ Ask something the modules teach.
 """
 
 
-class AuthoringError(Exception):
+class AuthoringError(UserError):
     """A trainer's action that cannot be done; the message says why, in plain words."""
 
 
@@ -75,7 +78,9 @@ class PublishRefused(AuthoringError):
     """The draft has errors; ``problems`` lists each with its file and line."""
 
     def __init__(self, problems: list[Problem]):
-        super().__init__(f"The draft has {len(problems)} error(s); fix them and publish again.")
+        super().__init__(lazy_ngettext("The draft has %(num)s error; fix it and publish again.",
+                                       "The draft has %(num)s errors; fix them and publish "
+                                       "again.", len(problems)))
         self.problems = problems
 
 
@@ -88,7 +93,8 @@ def is_quiz_source(name: str) -> bool:
 def name_problem(name: str) -> str | None:
     """Why a file name cannot be used in a course, or None if it can."""
     if not SAFE_NAME.fullmatch(name):
-        return f"{name!r} is not a course file name: {NAME_RULE}"
+        return _l("%(name)s is not a course file name: %(rule)s", name=repr(name),
+                  rule=NAME_RULE)
     return None
 
 
@@ -119,8 +125,8 @@ def open_draft(slug: str, editor_id: int | None) -> CourseDraft:
     if draft is not None:
         return draft
     if not SLUG.match(slug):
-        raise AuthoringError("A course's name is lower-case letters, digits and hyphens, "
-                             "such as data-protection.")
+        raise AuthoringError(_l("A course's name is lower-case letters, digits and hyphens, "
+                                "such as data-protection."))
     course = course_for(slug)
     base = None
     if course is None:
@@ -150,11 +156,11 @@ def open_draft(slug: str, editor_id: int | None) -> CourseDraft:
 
 def _check_limits(files: dict[str, str]) -> None:
     if len(files) > MAX_FILES:
-        raise AuthoringError(f"A course has at most {MAX_FILES} files.")
+        raise AuthoringError(_l("A course has at most %(num)s files.", num=MAX_FILES))
     size = sum(len(text.encode("utf-8")) for text in files.values())
     if size > MAX_BYTES:
-        raise AuthoringError(f"The course is {size // 1024} KB; keep it under "
-                             f"{MAX_BYTES // (1024 * 1024)} MB.")
+        raise AuthoringError(_l("The course is %(size)s KB; keep it under %(limit)s MB.",
+                                size=size // 1024, limit=MAX_BYTES // (1024 * 1024)))
 
 
 def replace_files(draft: CourseDraft, files: dict[str, str], revision: int,
@@ -171,8 +177,9 @@ def replace_files(draft: CourseDraft, files: dict[str, str], revision: int,
     ).rowcount
     if won != 1:
         db.session.expire(draft)
-        raise StaleDraft("Someone saved this draft after you opened it, so your change was not "
-                         "saved. Copy your text, reload the page and make the change again.")
+        raise StaleDraft(_l("Someone saved this draft after you opened it, so your change was "
+                            "not saved. Copy your text, reload the page and make the change "
+                            "again."))
     db.session.refresh(draft)
     return draft
 
@@ -181,7 +188,7 @@ def save_file(draft: CourseDraft, name: str, text: str, revision: int,
               editor_id: int | None = None) -> CourseDraft:
     """Save one file's text (newlines as ``\\n``, as browsers send ``\\r\\n``)."""
     if name not in draft.files:
-        raise AuthoringError(f"The draft has no file {name!r}.")
+        raise AuthoringError(_l("The draft has no file %(name)s.", name=repr(name)))
     return replace_files(draft, {**draft.files, name: normalise_newlines(text)}, revision,
                          editor_id)
 
@@ -205,13 +212,13 @@ def add_file(draft: CourseDraft, name: str, revision: int,
     if problem:
         raise AuthoringError(problem)
     if name in draft.files:
-        raise AuthoringError(f"The draft already has {name}.")
+        raise AuthoringError(_l("The draft already has %(name)s.", name=name))
     match = SAFE_NAME.fullmatch(name)
     base, locale = match.group("base"), match.group("locale")
     if locale:
         if f"{base}.md" not in draft.files:
-            raise AuthoringError(f"{name} would translate {base}.md, which the draft does not "
-                                 "have.")
+            raise AuthoringError(_l("%(name)s would translate %(source)s, which the draft does "
+                                    "not have.", name=name, source=f"{base}.md"))
         text = _translation_starter(draft.files, base)
     elif base == "course":
         text = STARTER_COURSE.format(title=draft.slug)
@@ -226,9 +233,9 @@ def add_file(draft: CourseDraft, name: str, revision: int,
 def delete_file(draft: CourseDraft, name: str, revision: int,
                 editor_id: int | None = None) -> CourseDraft:
     if name not in draft.files:
-        raise AuthoringError(f"The draft has no file {name!r}.")
+        raise AuthoringError(_l("The draft has no file %(name)s.", name=repr(name)))
     if name == "course.md":
-        raise AuthoringError("course.md holds the course's settings and cannot be deleted.")
+        raise AuthoringError(_l("course.md holds the course's settings and cannot be deleted."))
     files = {k: v for k, v in draft.files.items() if k != name}
     return replace_files(draft, files, revision, editor_id)
 
@@ -271,11 +278,11 @@ def publish_draft(draft: CourseDraft, revision: int | None = None) -> CourseVers
     locked = db.session.scalar(
         select(CourseDraft.id).where(CourseDraft.id == draft.id).with_for_update())
     if locked is None:
-        raise StaleDraft("The draft was published or discarded meanwhile.")
+        raise StaleDraft(_l("The draft was published or discarded meanwhile."))
     db.session.refresh(draft)
     if revision is not None and draft.revision != revision:
-        raise StaleDraft("The draft changed after you loaded this page; check it and publish "
-                         "again.")
+        raise StaleDraft(_l("The draft changed after you loaded this page; check it and "
+                            "publish again."))
     files = draft_bytes(draft)
     spec, quiz, problems = check_files(draft.slug, files)
     errors = [p for p in problems if p.severity == "error"]
@@ -288,8 +295,9 @@ def publish_draft(draft: CourseDraft, revision: int | None = None) -> CourseVers
             CourseVersion.course_id == course.id,
             CourseVersion.content_hash == content_hash(files)))
     if same is not None and same.status == "published":
-        raise AuthoringError(f"Nothing to publish: the draft is the same as v{same.number}, "
-                             "which is published. Discard the draft or change it.")
+        raise AuthoringError(_l("Nothing to publish: the draft is the same as v%(num)s, which "
+                                "is published. Discard the draft or change it.",
+                                num=same.number))
     if same is not None:
         version = rollback(course, same)
     else:
@@ -299,7 +307,8 @@ def publish_draft(draft: CourseDraft, revision: int | None = None) -> CourseVers
         except (DataError, IntegrityError) as exc:
             # The checks should catch whatever the database refuses; if one is missed, the
             # trainer gets a message instead of an error page (as the sync reports it).
-            raise AuthoringError(f"The database refused this course: {exc.orig}") from exc
+            raise AuthoringError(_l("The database refused this course: %(reason)s",
+                                    reason=str(exc.orig))) from exc
     db.session.execute(delete(CourseDraft).where(CourseDraft.id == draft.id))
     db.session.expunge(draft)
     db.session.flush()
@@ -315,10 +324,12 @@ def rollback(course: Course, version: CourseVersion) -> CourseVersion:
     """Publish an old version again: it becomes the published one and the current one is
     retired. Nothing is copied; learners who start from now on get this version."""
     if version.course_id != course.id:
-        raise AuthoringError("That version belongs to another course.")
+        raise AuthoringError(_l("That version belongs to another course."))
     _lock_course(course.slug)
     if version.status == "published":
-        raise AuthoringError(f"v{version.number} is already the published version.")
+        raise AuthoringError(_l("v%(num)s is already the published version.",
+                                num=version.number))
+
     current = published_version(course.id)
     if current is not None:
         current.status = "retired"

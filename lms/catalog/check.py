@@ -11,6 +11,7 @@ from markupsafe import escape
 from courses.loader import MODULE_FILE, QUIZ_FILE, TRANSLATION_FILE
 from lms.catalog.services import check_course
 from lms.content import Problem
+from lms.errors import lazy_gettext as _l
 from lms.frontmatter import normalise_newlines, split_front_matter
 from lms.markdown import render_markdown
 from quizzes.parser import parse_quiz
@@ -26,8 +27,27 @@ def raw_html(path: str, text: str, first_line: int = 1) -> list[Problem]:
             child.type == "html_inline" for child in token.children or [])
         if found and token.map:
             problems.append(Problem(path, first_line + token.map[0], 1,
-                                    "raw HTML is not allowed and is shown as text; use Markdown",
-                                    "warning"))
+                                    _l("raw HTML is not allowed and is shown as text; use "
+                                       "Markdown"), "warning"))
+    return problems
+
+
+def stray_emphasis(path: str, text: str, first_line: int = 1) -> list[Problem]:
+    """``**`` or ``__`` that Markdown did not take as emphasis is shown to learners as is. In
+    Chinese text this happens when full-width punctuation sits inside the closing marker and a
+    character follows (``**不是你的错。**责任``): CommonMark only closes emphasis there if the
+    punctuation is outside (``**不是你的错**。``)."""
+    problems = []
+    for token in _html_finder.parse(text):
+        if token.type != "inline" or not token.map:
+            continue
+        for child in token.children or []:
+            if child.type == "text" and ("**" in child.content or "__" in child.content):
+                problems.append(Problem(
+                    path, first_line + token.map[0], 1,
+                    _l("the ** or __ here would show as text, not as bold; in Chinese text put "
+                       "the punctuation outside the markers (**…**。)"), "warning"))
+                break
     return problems
 
 
@@ -46,6 +66,7 @@ def _course_problems(folder: Path) -> list[Problem]:
             text = normalise_newlines((folder / name).read_bytes().decode("utf-8", "replace"))
             _, body, offset, _ = split_front_matter(name, text)
             problems.extend(raw_html(f"{folder.name}/{name}", body, offset))
+            problems.extend(stray_emphasis(f"{folder.name}/{name}", body, offset))
     return problems
 
 
@@ -80,6 +101,7 @@ def check_paths(paths: list[Path]) -> list[Problem]:
             continue
         problems.extend(parse_quiz(str(path), text)[1])
         problems.extend(raw_html(str(path), text))
+        problems.extend(stray_emphasis(str(path), text))
     return problems
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.catalog.models import MediaFile
 from lms.db import db, utcnow
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
 # content type -> (extension, test on the first bytes)
@@ -28,7 +30,7 @@ IMAGE_TYPES = {
 EXTENSIONS = {ext: content_type for content_type, (ext, _) in IMAGE_TYPES.items()}
 
 
-class MediaError(Exception):
+class MediaError(UserError):
     """An upload that is refused; the message says why."""
 
 
@@ -44,14 +46,14 @@ def media_url(media: MediaFile) -> str:
 def store_media(filename: str, data: bytes, uploader_id: int | None) -> MediaFile:
     """Store an image (or return the same image stored before)."""
     if not data:
-        raise MediaError("The file is empty.")
+        raise MediaError(_l("The file is empty."))
     if len(data) > MAX_MEDIA_BYTES:
-        raise MediaError(f"The image is {len(data) // 1024} KB; images may be at most "
-                         f"{MAX_MEDIA_BYTES // (1024 * 1024)} MB.")
+        raise MediaError(_l("The image is %(size)s KB; images may be at most %(limit)s MB.",
+                            size=len(data) // 1024, limit=MAX_MEDIA_BYTES // (1024 * 1024)))
     content_type = sniff(data)
     if content_type is None:
-        raise MediaError("Only PNG, JPEG, GIF and WebP images can be uploaded (the file's "
-                         "contents are checked, not its name).")
+        raise MediaError(_l("Only PNG, JPEG, GIF and WebP images can be uploaded (the file's "
+                            "contents are checked, not its name)."))
     digest = hashlib.sha256(data).hexdigest()
     existing = find_media(digest)
     if existing is not None:

@@ -12,6 +12,7 @@ from courses.models import CourseVersion
 from courses.services import publish_version, published_version
 from lms.content import Problem
 from lms.db import db
+from lms.errors import lazy_gettext as _l
 from lms.markdown import foreign_images
 from quizzes.parser import QuizSpec, parse_quiz
 from quizzes.services import store_quiz
@@ -53,9 +54,10 @@ def _check_loaded(spec: CourseSpec, problems: list[Problem]
 def _foreign_images(spec: CourseSpec) -> list[Problem]:
     """Images from anywhere but the media store are not shown (lms.markdown): say so."""
     return [
-        Problem(f"{spec.slug}/{name}", line, 1, f"the image {src[:80]!r} is not in the app's "
-                "media store, so learners see only its description; upload it under Content "
-                "> Images and use the address shown there", "warning")
+        Problem(f"{spec.slug}/{name}", line, 1, _l(
+            "the image %(src)s is not in the app's media store, so learners see only its "
+            "description; upload it under Content > Images and use the address shown there",
+            src=repr(src[:80])), "warning")
         for name, data in sorted(spec.files.items()) if name.endswith(".md") and "/" not in name
         for line, src in foreign_images(data.decode("utf-8", "replace"))
     ]

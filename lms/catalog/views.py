@@ -15,6 +15,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -180,7 +183,7 @@ def save(slug: str, name: str):
         return _editor(draft, name, form, form.text.data or "",
                        status=409 if isinstance(exc, StaleDraft) else 400, error=str(exc))
     db.session.commit()
-    flash(f"Saved {name} in the draft.", "success")
+    flash(_("Saved %(name)s in the draft.", name=name), "success")
     return redirect(url_for(".edit", slug=slug, name=name), code=303)
 
 
@@ -198,7 +201,7 @@ def preview(slug: str):
     mine, others = _problem_rows(authoring.check_edit(draft, form.name.data, text), slug,
                                  form.name.data)
     return jsonify(html=str(preview_html(form.name.data, text)), others=others, problems=[
-        {"line": p.line, "column": p.column, "severity": p.severity, "message": p.message}
+        {"line": p.line, "column": p.column, "severity": p.severity, "message": str(p.message)}
         for p in mine])
 
 
@@ -224,23 +227,25 @@ def add_file(slug: str):
 @role_required(*TRAINERS)
 def delete_file(slug: str, name: str):
     return _draft_action(slug, lambda draft, revision: authoring.delete_file(
-        draft, name, revision, current_user.id), f"Deleted {name} from the draft.")
+        draft, name, revision, current_user.id), _l("Deleted %(name)s from the draft.",
+                                                    name=name))
 
 
 @bp.post("/courses/<slug>/draft/discard")
 @role_required(*TRAINERS)
 def discard(slug: str):
     return _draft_action(slug, lambda draft, revision: authoring.discard_draft(draft),
-                         "The draft was discarded.")
+                         _l("The draft was discarded."))
 
 
-def _draft_action(slug: str, action, done: str):
+def _draft_action(slug: str, action, done: LazyString):
     draft = _draft_or_404(slug)
     form = RevisionForm()
     if not form.validate_on_submit():
         abort(400)
     if form.revision.data != draft.revision:
-        flash("The draft changed after you loaded the page; check it and try again.", "error")
+        flash(_("The draft changed after you loaded the page; check it and try again."),
+              "error")
         return redirect(url_for(".course", slug=slug))
     try:
         action(draft, form.revision.data)
@@ -249,7 +254,7 @@ def _draft_action(slug: str, action, done: str):
         flash(str(exc), "error")
         return redirect(url_for(".course", slug=slug))
     db.session.commit()
-    flash(done, "success")
+    flash(str(done), "success")  # a str: the session would store a lazy string as Markup
     return redirect(url_for(".course", slug=slug))
 
 
@@ -273,8 +278,8 @@ def publish(slug: str):
         flash(str(exc), "error")
         return redirect(url_for(".course", slug=slug))
     db.session.commit()
-    flash(f"Published v{version.number}. Learners who start from now on get it; those who "
-          "started earlier finish the version they started.", "success")
+    flash(_("Published v%(num)s. Learners who start from now on get it; those who started "
+            "earlier finish the version they started.", num=version.number), "success")
     return redirect(url_for(".course", slug=slug))
 
 
@@ -293,7 +298,8 @@ def rollback(slug: str, number: int):
     record("content_published", actor=current_user, target=("course", slug),
            ip=request.remote_addr, detail={"version": number, "rollback": True})
     db.session.commit()
-    flash(f"v{number} is published again; learners who start from now on get it.", "success")
+    flash(_("v%(num)s is published again; learners who start from now on get it.", num=number),
+          "success")
     return redirect(url_for(".course", slug=slug))
 
 
@@ -322,8 +328,17 @@ def diff(slug: str):
     return render_template(
         "content/diff.html", slug=slug, course=course, draft=draft, old=old, new=new,
         diffs=history.diff(old_files, new_files, old_label, new_label),
-        choices=[("draft", "the draft")] * (draft is not None) + [
-            (str(v.number), f"v{v.number} ({v.status})") for v in reversed(course.versions)])
+        choices=[("draft", _("the draft"))] * (draft is not None) + [
+            (str(v.number), _version_label(v.number, v.status))
+            for v in reversed(course.versions)])
+
+
+def _version_label(number: int, status: str) -> str:
+    if status == "published":
+        return _("v%(num)s (published)", num=number)
+    if status == "retired":
+        return _("v%(num)s (retired)", num=number)
+    return _("v%(num)s (%(status)s)", num=number, status=status)
 
 
 @bp.get("/courses/<slug>/versions/<int:number>.zip")
@@ -361,7 +376,7 @@ def import_zip(slug: str):
         flash(str(exc), "error")
         return redirect(url_for(".course", slug=slug))
     db.session.commit()
-    flash(f"The draft now holds the {len(files)} files from the zip.", "success")
+    flash(_("The draft now holds the %(num)s files from the zip.", num=len(files)), "success")
     return redirect(url_for(".course", slug=slug))
 
 
@@ -416,8 +431,9 @@ def upload_media():
         form.image.errors = [str(exc)]
         return render_template("content/media.html", form=form, media=recent_media()), 400
     db.session.commit()
-    flash(f"Uploaded. Write ![description]({media_url(stored)}) in Markdown to show it.",
-          "success")
+    flash(_("Uploaded. Write %(markdown)s in Markdown to show it.",
+            markdown=f"![{_('description')}]({media_url(stored)})"), "success")
+
     return redirect(url_for(".media"))
 
 

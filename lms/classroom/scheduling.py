@@ -21,6 +21,8 @@ from lms.classroom import notices
 from lms.classroom.display import zone_names
 from lms.classroom.services import ACTIVE, booked_count, lock, promote
 from lms.db import db
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.people.models import Employee
 
 CAPACITY_MAX = 500
@@ -31,12 +33,17 @@ DEFAULT_DEADLINE_DAYS = 2
 EMAIL_SPLIT = re.compile(r"[\s,;]+")
 
 
-class ClassFormError(ValueError):
-    """The input broke a rule; ``errors`` maps each form field to what is wrong with it."""
+class ClassFormError(UserError, ValueError):
+    """The input broke a rule; ``errors`` maps each form field to what is wrong with it (lazily
+    translated messages)."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
+    def __init__(self, errors: dict):
+        super().__init__(errors)
         self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return "; ".join(str(text) for text in self.errors.values())
 
 
 @dataclass
@@ -102,17 +109,18 @@ def _moment(day: date, clock: time, zone: ZoneInfo) -> datetime | None:
 def _instructors(text: str, errors: dict[str, str]) -> list[Employee]:
     emails = sorted({e.lower() for e in EMAIL_SPLIT.split(text or "") if e})
     if not emails:
-        errors["instructors"] = "Name at least one instructor (their work e-mail address)."
+        errors["instructors"] = _l("Name at least one instructor (their work e-mail address).")
         return []
     if len(emails) > 20:
-        errors["instructors"] = "Name at most 20 instructors."
+        errors["instructors"] = _l("Name at most %(num)s instructors.", num=20)
         return []
     people = list(db.session.scalars(select(Employee).where(
         func.lower(Employee.email).in_(emails), Employee.active.is_(True))))
     unknown = sorted(set(emails) - {p.email.lower() for p in people})
     if unknown:
-        errors["instructors"] = ("Not an active employee: " + ", ".join(unknown)[:300]
-                                 + ". Instructors must be employees.")
+        errors["instructors"] = _l(
+            "Not an active employee: %(emails)s. Instructors must be employees.",
+            emails=", ".join(unknown)[:300])
     return people
 
 
@@ -123,54 +131,55 @@ def check(data: ClassInput, now: datetime, current: ClassSession | None = None) 
     if current is not None and data.course_id == current.course_id:
         pass  # a course may lose its in-person part later; its classes stay editable
     elif data.course_id not in courses:
-        errors["course_id"] = "Choose a course with an in-person part."
+        errors["course_id"] = _l("Choose a course with an in-person part.")
     zone = None
     if data.timezone not in zone_names():
-        errors["timezone"] = "Choose the venue's time zone from the list."
+        errors["timezone"] = _l("Choose the venue's time zone from the list.")
     else:
         zone = ZoneInfo(data.timezone)
     if data.day is None:
-        errors["day"] = "Enter the date of the class."
+        errors["day"] = _l("Enter the date of the class.")
     if data.starts is None:
-        errors["starts"] = "Enter the start time, for example 09:00."
+        errors["starts"] = _l("Enter the start time, for example 09:00.")
     if data.ends is None:
-        errors["ends"] = "Enter the end time, for example 12:00."
+        errors["ends"] = _l("Enter the end time, for example 12:00.")
     elif data.starts is not None and data.ends <= data.starts:
-        errors["ends"] = "The class must end after it starts (on the same day)."
+        errors["ends"] = _l("The class must end after it starts (on the same day).")
     starts_at = ends_at = deadline = None
     if zone and data.day and data.starts and data.ends and "ends" not in errors:
         starts_at, ends_at = _moment(data.day, data.starts, zone), _moment(data.day, data.ends,
                                                                           zone)
         if starts_at is None or ends_at is None:
-            errors["starts" if starts_at is None else "ends"] = (
+            errors["starts" if starts_at is None else "ends"] = _l(
                 "That time does not exist on that day in that zone (the clocks change); "
                 "choose another time.")
         else:
             moved = current is None or (starts_at, ends_at) != (current.starts_at,
                                                                 current.ends_at)
             if moved and starts_at <= now:
-                errors["day"] = "The class must start in the future."
+                errors["day"] = _l("The class must start in the future.")
             deadline_day = data.deadline or data.day - timedelta(days=DEFAULT_DEADLINE_DAYS)
             deadline = datetime.combine(deadline_day, data.starts, tzinfo=zone).astimezone(UTC)
             if deadline > starts_at:
-                errors["deadline"] = "Sign-up must close on or before the day of the class."
+                errors["deadline"] = _l("Sign-up must close on or before the day of the class.")
     venue = (data.venue or "").strip()
     if not venue:
-        errors["venue"] = "Enter the venue: the building and the room."
+        errors["venue"] = _l("Enter the venue: the building and the room.")
     elif len(venue) > VENUE_MAX:
-        errors["venue"] = f"Keep the venue under {VENUE_MAX} characters."
+        errors["venue"] = _l("Keep the venue under %(num)s characters.", num=VENUE_MAX)
     url = (data.video_url or "").strip()
     if url:
         parts = urlsplit(url)
         if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url):
-            errors["video_url"] = "The video link must be a full https:// address."
+            errors["video_url"] = _l("The video link must be a full https:// address.")
         elif len(url) > URL_MAX:
-            errors["video_url"] = f"Keep the video link under {URL_MAX} characters."
+            errors["video_url"] = _l("Keep the video link under %(num)s characters.",
+                                     num=URL_MAX)
     if data.capacity is None or not 1 <= data.capacity <= CAPACITY_MAX:
-        errors["capacity"] = f"Enter a number of places from 1 to {CAPACITY_MAX}."
+        errors["capacity"] = _l("Enter a number of places from 1 to %(num)s.", num=CAPACITY_MAX)
     notes = (data.notes or "").strip()
     if len(notes) > NOTES_MAX:
-        errors["notes"] = f"Keep the notes under {NOTES_MAX} characters."
+        errors["notes"] = _l("Keep the notes under %(num)s characters.", num=NOTES_MAX)
     instructors = _instructors(data.instructors, errors)
     if errors:
         raise ClassFormError(errors)
@@ -200,16 +209,16 @@ def update_class(session_id: int, data: ClassInput, by: Employee, now: datetime
     fewer places than people booked is refused. Flushes."""
     session = lock(session_id)
     if session.status != "scheduled":
-        raise ClassFormError({"form": "A completed or cancelled class cannot be changed."})
+        raise ClassFormError({"form": _l("A completed or cancelled class cannot be changed.")})
     values = check(data, now, current=session)
     booked = booked_count(session_id)
     if values.course_id != session.course_id and booked:
-        raise ClassFormError({"course_id": "People are booked for this course's class: "
-                                           "cancel this class and schedule a new one."})
+        raise ClassFormError({"course_id": _l("People are booked for this course's class: "
+                                              "cancel this class and schedule a new one.")})
     if values.capacity < booked:
-        raise ClassFormError({"capacity": (
-            f"{booked} people are booked, so the class needs at least {booked} places. "
-            "Cancel bookings first, or keep the capacity.")})
+        raise ClassFormError({"capacity": _l(
+            "%(num)s people are booked, so the class needs at least %(num)s places. "
+            "Cancel bookings first, or keep the capacity.", num=booked)})
     moved = ((values.starts_at, values.ends_at, values.timezone, values.venue, values.video_url)
              != (session.starts_at, session.ends_at, session.timezone, session.venue,
                  session.video_url))
@@ -237,7 +246,7 @@ def cancel_class(session_id: int, by: Employee, now: datetime) -> int:
     leaves their calendar) and their place is freed. Returns how many were told. Flushes."""
     session = lock(session_id)
     if session.status != "scheduled":
-        raise ClassFormError({"form": "Only a scheduled class can be cancelled."})
+        raise ClassFormError({"form": _l("Only a scheduled class can be cancelled.")})
     session.status = "cancelled"
     session.sequence += 1
     db.session.flush()

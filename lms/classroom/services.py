@@ -24,6 +24,8 @@ from lms.classroom import notices
 from lms.compliance.models import Assignment
 from lms.compliance.services import begin
 from lms.db import db
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.people.models import Employee
 from lms.people.org import in_subtree
 
@@ -32,8 +34,17 @@ ACTIVE = ("booked", "waitlisted")
 ATTENDED = ("present", "late")
 
 
-class BookingError(ValueError):
+class BookingError(UserError, ValueError):
     pass
+
+
+SAME_COURSE, SAME_TIME = "same_course", "same_time"
+# Why a clash refuses a booking, as whole sentences so that each reads naturally when translated.
+_CLASH_MESSAGES = {
+    SAME_COURSE: _l("Cannot book: already booked (or waiting) for another class of this "
+                    "course."),
+    SAME_TIME: _l("Cannot book: booked for another class at the same time."),
+}
 
 
 def lock(session_id: int) -> ClassSession:
@@ -41,7 +52,7 @@ def lock(session_id: int) -> ClassSession:
     session = db.session.scalar(select(ClassSession).where(ClassSession.id == session_id)
                                 .with_for_update())
     if session is None:
-        raise BookingError("No such class.")
+        raise BookingError(_l("No such class."))
     return session
 
 
@@ -64,7 +75,7 @@ def may_book_for(actor: Employee, employee_id: int, staff: bool = False) -> bool
 
 
 def _clash(session: ClassSession, employee_id: int, now: datetime) -> str | None:
-    """Why this person cannot hold a place in this class, or None."""
+    """Why this person cannot hold a place in this class (SAME_COURSE, SAME_TIME), or None."""
     same_course = db.session.scalar(
         select(ClassSession.id).join(Booking, Booking.session_id == ClassSession.id)
         .where(Booking.employee_id == employee_id, Booking.status.in_(ACTIVE),
@@ -72,7 +83,7 @@ def _clash(session: ClassSession, employee_id: int, now: datetime) -> str | None
                ClassSession.status == "scheduled", ClassSession.ends_at > now)
         .limit(1))
     if same_course is not None:
-        return "already booked (or waiting) for another class of this course"
+        return SAME_COURSE
     overlapping = db.session.scalar(
         select(ClassSession.id).join(Booking, Booking.session_id == ClassSession.id)
         .where(Booking.employee_id == employee_id, Booking.status == "booked",
@@ -81,7 +92,7 @@ def _clash(session: ClassSession, employee_id: int, now: datetime) -> str | None
                ClassSession.ends_at > session.starts_at)
         .limit(1))
     if overlapping is not None:
-        return "booked for another class at the same time"
+        return SAME_TIME
     return None
 
 
@@ -90,21 +101,21 @@ def book(session_id: int, employee_id: int, by: Employee, now: datetime,
     """A place, or a place in the queue when the class is full. Flushes."""
     session = lock(session_id)
     if session.status != "scheduled" or session.starts_at <= now:
-        raise BookingError("This class is not open for booking.")
+        raise BookingError(_l("This class is not open for booking."))
     if now > session.signup_deadline and not staff:
-        raise BookingError("Sign-up for this class has closed.")
+        raise BookingError(_l("Sign-up for this class has closed."))
     if not may_book_for(by, employee_id, staff):
-        raise BookingError("You can book only for yourself or the people you manage.")
+        raise BookingError(_l("You can book only for yourself or the people you manage."))
     assignment = open_assignment(employee_id, session.course_id)
     if assignment is None:
-        raise BookingError("Only people assigned this course can book its classes.")
+        raise BookingError(_l("Only people assigned this course can book its classes."))
     booking = db.session.scalar(select(Booking).where(Booking.session_id == session_id,
                                                       Booking.employee_id == employee_id))
     if booking is not None and booking.status in ACTIVE:
         return booking
     clash = _clash(session, employee_id, now)
     if clash:
-        raise BookingError(f"Cannot book: {clash}.")
+        raise BookingError(_CLASH_MESSAGES[clash])
     status = "booked" if booked_count(session_id) < session.capacity else "waitlisted"
     if booking is None:
         booking = Booking(session_id=session_id, employee_id=employee_id)
@@ -123,13 +134,14 @@ def cancel(session_id: int, employee_id: int, by: Employee, now: datetime,
     the place. Returns the promoted booking, if any. Flushes."""
     session = lock(session_id)
     if not may_book_for(by, employee_id, staff):
-        raise BookingError("You can cancel only your own bookings or your reports'.")
+        raise BookingError(_l("You can cancel only your own bookings or your reports'."))
     booking = db.session.scalar(select(Booking).where(Booking.session_id == session_id,
                                                       Booking.employee_id == employee_id))
     if booking is None or booking.status not in ACTIVE:
-        raise BookingError("There is no booking to cancel.")
+        raise BookingError(_l("There is no booking to cancel."))
     if now > session.signup_deadline and not staff:
-        raise BookingError("The class is too close to cancel here: please contact the trainer.")
+        raise BookingError(_l(
+            "The class is too close to cancel here: please contact the trainer."))
     was_booked = booking.status == "booked"
     booking.status, booking.cancelled_at = "cancelled", now
     db.session.flush()
@@ -150,7 +162,7 @@ def promote(session: ClassSession, now: datetime) -> Booking | None:
         if free <= 0:
             break
         clash = _clash(session, candidate.employee_id, now)
-        if clash == "booked for another class at the same time":
+        if clash == SAME_TIME:
             continue  # they booked something at that time since; the next one gets it
         candidate.status, candidate.promoted_at = "booked", now
         db.session.flush()
@@ -170,9 +182,9 @@ def mark_attendance(session_id: int, marks: dict[int, tuple[str | None, str]], b
     for employee_id, (attendance, note) in marks.items():
         booking = bookings.get(employee_id)
         if booking is None:
-            raise BookingError("That person has no place in this class.")
+            raise BookingError(_l("That person has no place in this class."))
         if attendance not in (None, "present", "late", "absent"):
-            raise BookingError(f"Unknown attendance {attendance!r}.")
+            raise BookingError(_l("Unknown attendance %(value)s.", value=repr(attendance)))
         note = (note or "").strip()[:1000]
         if (booking.attendance, booking.attendance_note) != (attendance, note):
             booking.attendance, booking.attendance_note = attendance, note
@@ -187,12 +199,13 @@ def complete_session(session_id: int, by: Employee, now: datetime) -> dict[str, 
     online part is done (issuing the certificate); no-shows are asked to book again."""
     session = lock(session_id)
     if session.status == "cancelled":
-        raise BookingError("A cancelled class cannot be completed.")
+        raise BookingError(_l("A cancelled class cannot be completed."))
     bookings = db.session.scalars(select(Booking).where(
         Booking.session_id == session_id, Booking.status == "booked")).all()
     unmarked = [b for b in bookings if b.attendance is None]
     if unmarked:
-        raise BookingError(f"Take attendance for everyone first ({len(unmarked)} unmarked).")
+        raise BookingError(_l("Take attendance for everyone first (%(num)s unmarked).",
+                              num=len(unmarked)))
     session.status, session.completed_at = "completed", now
     counts = {"completed": 0, "waiting_for_online_part": 0, "absent": 0}
     for booking in bookings:
@@ -232,7 +245,8 @@ def close_class(session_id: int, by: Employee, now: datetime) -> dict[str, int]:
     the class would certify nothing), then as ``complete_session``."""
     session = lock(session_id)
     if session.status == "completed":
-        raise BookingError("This class is already complete.")
+        raise BookingError(_l("This class is already complete."))
     if session.starts_at > now:
-        raise BookingError("The class has not started yet: complete it after it has taken place.")
+        raise BookingError(_l(
+            "The class has not started yet: complete it after it has taken place."))
     return complete_session(session_id, by, now)

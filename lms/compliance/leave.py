@@ -17,6 +17,8 @@ from sqlalchemy import func, insert, or_, select, update
 
 from lms.compliance.models import Assignment, AssignmentEvent
 from lms.db import db, utcnow
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.people.models import Leave
 
 OPEN = ("assigned", "in_progress")
@@ -100,7 +102,7 @@ def _pause(away: dict[int, date], now, events: list[dict]) -> int:
     return len(paused)
 
 
-class LeaveError(ValueError):
+class LeaveError(UserError, ValueError):
     pass
 
 
@@ -109,20 +111,20 @@ def record_leave(employee_id: int, starts_on: date | None, ends_on: date | None,
     """Record a leave of absence (``ends_on``: the first day back, if known) and pause or
     resume the person's assignments at once. Flushes."""
     if starts_on is None:
-        raise LeaveError("Give the first day of the leave (YYYY-MM-DD).")
+        raise LeaveError(_l("Give the first day of the leave (YYYY-MM-DD)."))
     if ends_on is not None and ends_on <= starts_on:
-        raise LeaveError("The day back must be after the first day of the leave.")
+        raise LeaveError(_l("The day back must be after the first day of the leave."))
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
-        raise LeaveError(f"The note can be at most {REASON_MAX} characters.")
+        raise LeaveError(_l("The note can be at most %(num)s characters.", num=REASON_MAX))
     overlapping = db.session.scalar(
         select(Leave.id).where(
             Leave.employee_id == employee_id,
             or_(Leave.ends_on.is_(None), Leave.ends_on > starts_on),
             *([Leave.starts_on < ends_on] if ends_on is not None else [])).limit(1))
     if overlapping is not None:
-        raise LeaveError("This leave overlaps another one of the same person: end or change "
-                         "that one first.")
+        raise LeaveError(_l("This leave overlaps another one of the same person: end or change "
+                            "that one first."))
     leave = Leave(employee_id=employee_id, starts_on=starts_on, ends_on=ends_on,
                   reason=reason, recorded_by_id=by_id)
     db.session.add(leave)
@@ -143,11 +145,11 @@ def end_leave(leave_id: int, back_on: date | None, today: date) -> Leave:
     with due dates moved by the days away. Flushes."""
     leave = db.session.get(Leave, leave_id)
     if leave is None:
-        raise LeaveError("No such leave.")
+        raise LeaveError(_l("No such leave."))
     if back_on is None:
-        raise LeaveError("Give the first day back (YYYY-MM-DD).")
+        raise LeaveError(_l("Give the first day back (YYYY-MM-DD)."))
     if back_on <= leave.starts_on:
-        raise LeaveError("The day back must be after the first day of the leave.")
+        raise LeaveError(_l("The day back must be after the first day of the leave."))
     leave.ends_on = back_on
     db.session.flush()
     apply_leaves(today, [leave.employee_id])

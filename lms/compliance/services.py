@@ -16,11 +16,13 @@ from lms.clock import local_date
 from lms.compliance import rules
 from lms.compliance.models import Assignment, AssignmentEvent
 from lms.db import db
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.i18n import translated
 from quizzes.models import Quiz
 
 
-class AssignmentError(Exception):
+class AssignmentError(UserError):
     pass
 
 
@@ -46,12 +48,12 @@ def begin(assignment: Assignment) -> Enrollment:
     if assignment.enrollment is not None and assignment.enrollment.status != "failed":
         return assignment.enrollment
     if assignment.status not in ("assigned", "in_progress", "paused"):
-        raise AssignmentError("This assignment is closed.")
+        raise AssignmentError(_l("This assignment is closed."))
     if assignment.enrollment is not None:
-        raise AssignmentError("All quiz attempts are used. Please contact HR to reset them.")
+        raise AssignmentError(_l("All quiz attempts are used. Please contact HR to reset them."))
     version = published_version(assignment.course_id)
     if version is None:
-        raise AssignmentError("This course has no published version yet.")
+        raise AssignmentError(_l("This course has no published version yet."))
     enrollment = start_enrollment(assignment.employee_id, version.id)
     assignment.enrollment_id = enrollment.id
     if assignment.status == "assigned":  # paused stays paused: taking it on leave is allowed

@@ -12,14 +12,25 @@ from datetime import date, timedelta
 
 from lms.compliance.models import Assignment, AssignmentEvent
 from lms.db import db
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 
 REASON_MAX = 2000
 LONGEST_WAIVER = timedelta(days=5 * 366)
 WAIVABLE = ("assigned", "in_progress", "paused", "waived")
 
 
-class WaiverError(ValueError):
+class WaiverError(UserError, ValueError):
     pass
+
+
+# Why an assignment in a status that cannot be waived is refused, one whole sentence per status
+# so that each reads naturally in every language.
+_NOT_WAIVABLE = {
+    "completed": _l("A completed assignment cannot be waived."),
+    "expired": _l("An expired assignment cannot be waived."),
+    "closed": _l("A closed assignment cannot be waived."),
+}
 
 
 def waive(assignment_id: int, until: date | None, reason: str, by_id: int,
@@ -27,20 +38,22 @@ def waive(assignment_id: int, until: date | None, reason: str, by_id: int,
     """Waive an open (or already waived) assignment until ``until`` (inclusive). Flushes."""
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
-        raise WaiverError("No such assignment.")
+        raise WaiverError(_l("No such assignment."))
     if assignment.status not in WAIVABLE:
-        raise WaiverError(f"A {assignment.status} assignment cannot be waived.")
+        raise WaiverError(_NOT_WAIVABLE.get(assignment.status) or _l(
+            "An assignment in status %(status)s cannot be waived.", status=assignment.status))
     reason = (reason or "").strip()
     if not reason:
-        raise WaiverError("Give the reason for the waiver: it is part of the compliance record.")
+        raise WaiverError(_l(
+            "Give the reason for the waiver: it is part of the compliance record."))
     if len(reason) > REASON_MAX:
-        raise WaiverError(f"The reason can be at most {REASON_MAX} characters.")
+        raise WaiverError(_l("The reason can be at most %(num)s characters.", num=REASON_MAX))
     if until is None:
-        raise WaiverError("Give the date the waiver ends (YYYY-MM-DD).")
+        raise WaiverError(_l("Give the date the waiver ends (YYYY-MM-DD)."))
     if until < today:
-        raise WaiverError("The waiver's end date is in the past: choose today or later.")
+        raise WaiverError(_l("The waiver's end date is in the past: choose today or later."))
     if until > today + LONGEST_WAIVER:
-        raise WaiverError("A waiver can last at most five years; review it again then.")
+        raise WaiverError(_l("A waiver can last at most five years; review it again then."))
     detail = {"until": until.isoformat(), "reason": reason, "by": by_id,
               "status_before": assignment.status}
     if assignment.waived_until is not None and assignment.status == "waived":

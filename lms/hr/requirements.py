@@ -11,6 +11,7 @@ from sqlalchemy import select
 from courses.models import Course
 from lms.compliance.models import Requirement
 from lms.db import db
+from lms.errors import lazy_gettext as _l
 from lms.people.models import Department, Location
 
 RECURRENCES = ("once", "rolling", "calendar")
@@ -50,10 +51,10 @@ def check(data: RequirementInput) -> tuple[dict, dict[str, str]]:
     """The model's values, and a message per field that is wrong."""
     errors: dict[str, str] = {}
     if data.course_id is None or db.session.get(Course, data.course_id) is None:
-        errors["course_id"] = "Choose a course."
+        errors["course_id"] = _l("Choose a course.")
     name = data.name.strip()
     if not name or len(name) > 200:
-        errors["name"] = "Give the requirement a name of at most 200 characters."
+        errors["name"] = _l("Give the requirement a name of at most %(num)s characters.", num=200)
     titles = sorted({t.strip() for t in data.job_titles.splitlines() if t.strip()})
     audience: dict = {}
     for key in ("everyone", "new_hires", "managers"):
@@ -62,7 +63,7 @@ def check(data: RequirementInput) -> tuple[dict, dict[str, str]]:
     known_departments = set(db.session.scalars(select(Department.id)))
     known_locations = set(db.session.scalars(select(Location.id)))
     if set(data.department_ids) - known_departments or set(data.location_ids) - known_locations:
-        errors["audience"] = "A department or location chosen no longer exists."
+        errors["audience"] = _l("A department or location chosen no longer exists.")
     if data.department_ids:
         audience["departments"] = sorted(set(data.department_ids))
     if data.location_ids:
@@ -70,24 +71,25 @@ def check(data: RequirementInput) -> tuple[dict, dict[str, str]]:
     if titles:
         audience["job_titles"] = titles
     if not audience:
-        errors["audience"] = "Say who must take it: everyone, or at least one condition."
+        errors["audience"] = _l("Say who must take it: everyone, or at least one condition.")
     if data.recurrence not in RECURRENCES:
-        errors["recurrence"] = "Choose once, every N months, or every year by a date."
+        errors["recurrence"] = _l("Choose once, every N months, or every year by a date.")
     if data.recurrence == "rolling" and not (data.every_months and 1 <= data.every_months <= 120):
-        errors["every_months"] = "Every how many months: 1 to 120."
+        errors["every_months"] = _l("Every how many months: 1 to 120.")
     if data.recurrence == "calendar":
         try:
             date(2024, data.deadline_month or 0, data.deadline_day or 0)  # a leap year
         except ValueError:
-            errors["deadline_day"] = "Give a real date for the yearly deadline."
+            errors["deadline_day"] = _l("Give a real date for the yearly deadline.")
     reminders = _days(data.reminder_days)
     if reminders is None:
-        errors["reminder_days"] = "Days before due, separated by commas (for example 14, 3, 0)."
+        errors["reminder_days"] = _l(
+            "Days before due, separated by commas (for example 14, 3, 0).")
     for key in ("window_days", "due_days_after_entry", "escalate_manager_days",
                 "escalate_hr_days"):
         value = getattr(data, key)
         if value is not None and not 0 <= value <= 3650:
-            errors[key] = "A number of days from 0 to 3650."
+            errors[key] = _l("A number of days from 0 to %(num)s.", num=3650)
     values = {
         "course_id": data.course_id, "name": name, "audience": audience,
         "recurrence": data.recurrence,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import aliased
 from courses.models import Course, CourseVersion
 from lms.compliance.models import Assignment
 from lms.db import db
+from lms.errors import UserError
+from lms.errors import lazy_gettext as _l
 from lms.hr.models import FollowUp
 from lms.people.models import Department, Employee, Location
 
@@ -110,13 +112,17 @@ def overdue(today: date, filters: OverdueFilters) -> tuple[list[OverdueRow], int
     ], total
 
 
+class FollowUpError(UserError, ValueError):
+    """A follow-up that cannot be saved as given; the message says why."""
+
+
 def add_follow_up(assignment_id: int, author_id: int, note: str, contacted: bool) -> FollowUp:
     """Append HR's note (and the contacted mark) to an assignment's record."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise ValueError(f"A note can be at most {NOTE_MAX} characters.")
+        raise FollowUpError(_l("A note can be at most %(num)s characters.", num=NOTE_MAX))
     if not note and not contacted:
-        raise ValueError("Write a note or mark the person as contacted.")
+        raise FollowUpError(_l("Write a note or mark the person as contacted."))
     follow_up = FollowUp(assignment_id=assignment_id, author_id=author_id, note=note,
                          contacted=contacted)
     db.session.add(follow_up)

@@ -21,6 +21,7 @@ from lms.hr.requirements import RequirementInput, as_input
 from lms.hr.requirements import save as save_requirement
 from lms.hr.services import (
     SORTS,
+    FollowUpError,
     OverdueFilters,
     add_follow_up,
     explain,
@@ -71,8 +72,9 @@ def follow_up(assignment_id: int):
         abort(400)
     try:
         add_follow_up(assignment_id, current_user.id, form.note.data or "", form.contacted.data)
-    except ValueError as exc:
+    except FollowUpError as exc:
         flash(str(exc), "error")
+
     else:
         db.session.commit()
         flash(_("Follow-up saved."), "success")

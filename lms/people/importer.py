@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from lms.db import db
+from lms.errors import UserError
 from lms.people.models import Department, Employee, Location
 
 FORMATS = ("csv", "json")
@@ -152,7 +153,7 @@ class Problem:
         return (self.row or 0, self.level != "error", column_order, self.code)
 
 
-class ImportFileError(ValueError):
+class ImportFileError(UserError, ValueError):
     """The file cannot be read at all (not UTF-8, broken JSON, no header). The message names
     the file and, where it can, the line."""
 

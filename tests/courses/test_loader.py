@@ -270,8 +270,19 @@ def test_unknown_keys(tmp_path):
     found = problems_of(folder)
     assert found == [
         "speak-up/course.md:2:1: error: unknown front matter key 'passmark' (known: title, kind, "
-        "audience, pass_mark, max_attempts, time_limit, estimated_minutes, recurrence, "
+        "audience, pass_mark, max_attempts, time_limit, time_extensions, estimated_minutes, "
+        "recurrence, "
         "validity_months, attestation, language, in_person)"]
+
+
+def test_time_extensions_are_read_and_bounded(tmp_path):
+    folder = make_course(tmp_path, {"course.md": front_matter(time_limit="20",
+                                                              time_extensions="3")})
+    spec, found = load_course(folder)
+    assert found == [] and (spec.time_limit_minutes, spec.time_extensions) == (20, 3)
+    folder = make_course(tmp_path / "b", {"course.md": front_matter(time_extensions="11")})
+    assert problems_of(folder) == [
+        "speak-up/course.md:2:1: error: time_extensions must be at most 10, got 11"]
 
 
 def test_duplicate_keys(tmp_path):

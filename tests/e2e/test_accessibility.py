@@ -19,10 +19,12 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from certificates.models import Certificate
+from courses.models import ClassSession, SessionInstructor
 from lms.api.services import create_token
+from lms.classroom.services import book
 from lms.clock import today
 from lms.compliance.models import Requirement
-from lms.db import db
+from lms.db import db, utcnow
 from lms.people.import_store import save_upload
 from lms.people.models import Employee, Leave
 from lms.reports.models import ExportJob
@@ -98,8 +100,11 @@ def world(app, make_employee, make_assignment, catalog, login):
     day = today()
     learner = make_employee("Owner Person", email="owner@example.com")
     late = make_employee("Late Person", email="late@example.com", manager=learner)
-    make_employee("Trainer Person", email="trainer@example.com", roles=("trainer",))
+    trainer_person = make_employee("Trainer Person", email="trainer@example.com",
+                                   roles=("trainer",))
     make_employee("Admin Person", email="admin@example.com", roles=("admin",))
+    make_employee("Every Role", email="all@example.com", roles=("hr", "trainer", "admin"),
+                  manager=learner)
     make_employee("Hr Person", email="hr@example.com", roles=("hr",))
     overdue = make_assignment(late, catalog["code-of-conduct"], cycle=str(day.year),
                               assigned_on=day - timedelta(days=60),
@@ -125,6 +130,19 @@ def world(app, make_employee, make_assignment, catalog, login):
     db.session.add_all([requirement, leave, ExportJob(kind="evidence", requested_by_id=hr_id,
                                                       filters={})])
     create_token("Reporting", ["roster:read"], None)
+    # A class three weeks ahead, taught by the trainer, with the learner booked on it.
+    starts = utcnow() + timedelta(days=21)
+    lesson = ClassSession(course_id=catalog["self-defense-class"].id, starts_at=starts,
+                          ends_at=starts + timedelta(hours=3), timezone="Asia/Shanghai",
+                          venue="Hangzhou HQ, room 3", capacity=12,
+                          signup_deadline=starts - timedelta(days=2), created_at=utcnow())
+    db.session.add(lesson)
+    db.session.flush()
+    db.session.add(SessionInstructor(session_id=lesson.id, employee_id=trainer_person.id))
+    make_assignment(learner, catalog["self-defense-class"])
+    make_assignment(late, catalog["self-defense-class"])
+    db.session.flush()
+    book(lesson.id, learner.id, learner, utcnow())
     db.session.commit()
     digest = save_upload(b"employee_number,full_name,email\nM1,New Person,m1@example.com\n"
                          b"M2,,not-an-email\n", "people.csv", None, hr_id)
@@ -135,7 +153,7 @@ def world(app, make_employee, make_assignment, catalog, login):
     ids = {"module_enrollment": unsigned.id, "unsigned": unsigned.id, "attempt": attempt.id,
            "result": result_attempt, "code": code, "overdue": overdue.id,
            "requirement": requirement.id, "late": late.id, "digest": digest,
-           "done": done.id, "created": datetime.now(UTC)}
+           "done": done.id, "created": datetime.now(UTC), "class": lesson.id}
     db.session.close()
     return ids
 
@@ -168,6 +186,8 @@ def test_every_page_passes_axe(live_server: str, browser: Browser, world):
             f"/learn/{w['module_enrollment']}/modules/1",
             f"/learn/{w['unsigned']}/attestation", f"/quiz/attempts/{w['attempt']}",
             f"/quiz/attempts/{w['result']}/result", "/certificates", "/speak-up",
+            "/team", "/team?direct=0", "/classes", f"/classes/{w['class']}",
+            "/account/password",
         ],
         "hr@example.com": [
             "/hr/overdue", f"/hr/assignments/{w['overdue']}", "/hr/requirements",
@@ -181,6 +201,8 @@ def test_every_page_passes_axe(live_server: str, browser: Browser, world):
             "/content/courses/code-of-conduct/draft/course.md",
             "/content/courses/code-of-conduct/draft/quiz.md",
             "/content/courses/code-of-conduct/diff", "/content/media",
+            "/classes/manage", "/classes/manage/new", f"/classes/manage/{w['class']}",
+            f"/classes/{w['class']}/attendance",
         ],
     }
     for email, paths in pages_by_role.items():
@@ -192,4 +214,51 @@ def test_every_page_passes_axe(live_server: str, browser: Browser, world):
         finally:
             context.close()
 
+    assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)
+
+
+def _owner_paths(w: dict) -> list[str]:
+    return ["/training", f"/learn/{w['done']}", f"/learn/{w['module_enrollment']}/modules/1",
+            f"/learn/{w['unsigned']}/attestation", f"/quiz/attempts/{w['attempt']}",
+            f"/quiz/attempts/{w['result']}/result", "/certificates", "/team",
+            f"/classes/{w['class']}"]
+
+
+def test_pages_in_chinese_pass_axe(live_server: str, browser: Browser, world):
+    """The same checks after switching to Chinese: lang="zh-Hans" on every page, and the
+    Chinese labels, headings and names are what assistive technology reads."""
+    context = new_context(browser, locale="zh-CN")
+    try:
+        page = sign_in(context, live_server, "owner@example.com")
+        page.locator('.language-switch button[value="zh-Hans"]').click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        failures = check_pages(page, live_server, _owner_paths(world))
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    finally:
+        context.close()
+    assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)
+
+
+def test_opened_header_menus_pass_axe(live_server: str, browser: Browser, world):
+    """The Trainer, HR and Admin menus are disclosure widgets: checked open, on a wide screen
+    and on a phone, for someone who has every role."""
+    failures = {}
+    for size in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
+        context = new_context(browser, viewport=size)
+        try:
+            page = sign_in(context, live_server, "all@example.com")
+            menus = page.locator("header details")
+            assert menus.count() == 3
+            for index in range(menus.count()):
+                menu = menus.nth(index)
+                menu.locator("summary").click()
+                assert menu.get_attribute("open") is not None
+                assert menu.locator("a").first.is_visible()
+                bad = violations(page)
+                if bad:
+                    failures[f"menu {index} at {size['width']}px"] = bad
+                menu.locator("summary").click()
+        finally:
+            context.close()
     assert not failures, json.dumps(failures, indent=1, ensure_ascii=False)

@@ -16,6 +16,7 @@ from certificates.models import Certificate
 from courses.models import CourseVersion
 from lms.clock import today
 from lms.db import db
+from quizzes.models import QuizAttempt
 from tests.conftest import PASSWORD
 from tests.e2e.test_learner_journey import COURSE_TITLE, open_attempt_layout, read
 
@@ -252,3 +253,47 @@ def test_time_limit_warns_before_time_runs_out(live_server: str, page: Page, cat
     warning = page.locator("#quiz-time-warning")
     expect(warning).to_have_attribute("aria-live", re.compile("polite|assertive"))
     expect(warning).to_contain_text(re.compile(r"minutes? left"), timeout=5_000)
+
+
+def test_more_time_by_keyboard_keeps_the_answers(live_server: str, page: Page, catalog,
+                                                 make_employee, make_assignment, login, app):
+    """Where the course allows it, "More time" is reached and pressed with the keyboard; the
+    deadline moves, the change is announced, and the answers already chosen stay chosen."""
+    from tests import helpers
+
+    course = catalog["self-defense-basics"]
+    employee = make_employee(NAME, email=EMAIL)
+    assignment = make_assignment(employee, course)
+    db.session.execute(sa.update(CourseVersion).where(CourseVersion.course_id == course.id)
+                       .values(time_limit_minutes=2, time_extensions=1))
+    db.session.commit()
+    client = app.test_client()
+    login(client, EMAIL)
+    enrollment = helpers.start(client, assignment)
+    helpers.read_all_modules(client, enrollment)
+    attempt_id = helpers.open_attempt(client, enrollment).id
+    db.session.close()
+
+    page.goto(f"{live_server}/login")
+    page.locator('input[name="email"]').fill(EMAIL)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('input[name="password"]').press("Enter")
+    expect(page).to_have_url(at(rf"{live_server}/training"))
+    page.goto(f"{live_server}/quiz/attempts/{attempt_id}")
+    warning = page.locator("#quiz-time-warning")
+    expect(warning).to_contain_text("More time", timeout=5_000)
+    keys = Keyboard(page)
+    keys.tab_to(page.locator("#q0-0"))  # Tab enters a radio group at its first option
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#q0-1")).to_be_checked()
+    before = page.locator("#quiz-deadline").get_attribute("datetime")
+    keys.press(page.get_by_role("button", name="More time"))
+    expect(warning).to_contain_text("Time extended")
+    expect(page.locator("#quiz-deadline-text")).to_contain_text("Time extended: submit by")
+    expect(page.get_by_role("button", name="More time")).to_be_hidden()
+    assert page.locator("#quiz-deadline").get_attribute("datetime") != before
+    expect(page.locator("#q0-1")).to_be_checked()
+    extended = read(lambda: db.session.get(QuizAttempt, attempt_id))
+    assert extended.extensions_used == 1
+    assert extended.deadline_at - extended.started_at == timedelta(minutes=3)
+    assert keys.invisible_focus == [], "focus not visible on these elements"

@@ -140,3 +140,58 @@ def test_learner_journey_on_a_phone(live_server: str, browser: Browser, catalog,
 
     assert len(list(shots.glob("*.png"))) >= 12
     assert problems == [], "\n".join(problems)
+
+
+def test_chinese_learner_pages_fit_a_phone(live_server: str, browser: Browser, app, catalog,
+                                           make_employee, make_assignment, login, tmp_path):
+    """The same pages in Chinese (longer words, no spaces to break at in Latin terms mixed in)
+    fit the screen: each learner page of a translated course at 390x844."""
+    from quizzes.models import QuizAttempt
+    from tests import helpers
+
+    email = "wang.fang@example.com"
+    employee = make_employee("王芳", email=email, locale="zh-Hans")
+    client = app.test_client()
+    login(client, email)
+    done = helpers.complete_course(client, make_assignment(
+        employee, catalog["self-defense-basics"]), "王芳", PASSWORD)
+    done_id = done.id
+    result = db.session.scalar(
+        sa.select(QuizAttempt.id).where(QuizAttempt.enrollment_id == done_id))
+    code = db.session.scalar(
+        sa.select(Certificate.code).where(Certificate.enrollment_id == done_id))
+    reading = helpers.start(client, make_assignment(employee, catalog["code-of-conduct"]))
+    helpers.read_all_modules(client, reading)
+    quiz = helpers.start(client, make_assignment(employee, catalog["harassment-prevention"]))
+    helpers.read_all_modules(client, quiz)
+    attempt = helpers.open_attempt(client, quiz)
+    reading_id, attempt_id = reading.id, attempt.id
+    modules = len(reading.version.modules)
+    db.session.close()
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    context = browser.new_context(**PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        page.goto(f"{live_server}/login")
+        page.locator('input[name="email"]').tap()
+        page.keyboard.type(email)
+        page.locator('input[name="password"]').tap()
+        page.keyboard.type(PASSWORD)
+        page.locator('main button[type="submit"]').tap()
+        expect(page).to_have_url(f"{live_server}/training")
+        assert page.locator("html").get_attribute("lang") == "zh-Hans"
+        paths = ["/training", f"/learn/{reading_id}",
+                 *(f"/learn/{reading_id}/modules/{n}" for n in range(1, modules + 1)),
+                 f"/learn/{reading_id}/attestation", f"/quiz/attempts/{attempt_id}",
+                 f"/quiz/attempts/{result}/result", f"/learn/{done_id}", "/certificates",
+                 f"/verify/{code}"]
+        for number, path in enumerate(paths, 1):
+            page.goto(f"{live_server}{path}")
+            problems += check_page(page, shots, f"zh-{number:02d}")
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)

@@ -8,13 +8,11 @@ import pytest
 from lms.extensions import babel
 from lms.i18n import TRANSLATIONS_DIR, compile_catalogs
 
-# Areas still being written by other engineers: their templates are not yet checked for unmarked
-# strings, and their strings may be missing from the catalogs. Remove an entry when its area is
-# done; the tests then hold it to the same rules as the rest.
-PENDING = (
-    "templates/manager/", "templates/people/", "templates/api/", "templates/classroom/",
-    "lms/manager/", "lms/people/views.py", "lms/api/", "lms/classroom/",
-)
+# Areas still being written: their templates are not yet checked for unmarked strings, and
+# their strings may be missing from the catalogs. Add a folder or file here while its pages are
+# in progress, and remove it once its strings are final and translated; the tests then hold it
+# to the same rules as the rest. Empty: every area is checked.
+PENDING: tuple[str, ...] = ()
 
 
 def pending(path: str) -> bool:

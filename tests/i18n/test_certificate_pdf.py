@@ -39,7 +39,11 @@ def chinese_certificate(app, make_employee, make_assignment, catalog, login, tmp
     """欧阳娜娜 (profile in Simplified Chinese) passed a course with a Latin and Chinese title;
     returns the signed-in client, the certificate, and the downloaded PDF's path."""
     course = catalog["self-defense-basics"]
-    published_version(course.id).title = TITLE
+    version = published_version(course.id)
+    # The holder reads the course's own Chinese title where it has one: give it a mixed one.
+    version.title = TITLE
+    version.translations = {tag: {**entry, "title": TITLE}
+                            for tag, entry in version.translations.items()}
     db.session.commit()
     person = make_employee(NAME, email="ouyang@example.com", locale="zh-Hans")
     assignment = make_assignment(person, course)

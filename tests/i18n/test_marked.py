@@ -28,6 +28,10 @@ READ_ATTRIBUTES = {"alt", "title", "placeholder", "aria-label", "aria-descriptio
 # tag: attribute names and values there are markup, not text.
 ATTRIBUTE_MARKUP = re.compile(r'[\w:-]+="[^"<>]*"?|[^\s"<>]*"')
 GAP = " \x01 "  # stands for anything Jinja outputs: splits text, parses as an attribute in tags
+# Elements whose text is not language: scripts, styles, and what a person types or a computer
+# reads as it is (<code>Authorization: Bearer ...</code>, <kbd>, <samp>), which a translation
+# would break.
+LITERAL_TAGS = ("script", "style", "code", "kbd", "samp")
 
 _lexer = Environment(extensions=["jinja2.ext.i18n"])
 
@@ -77,7 +81,7 @@ class _TextFinder(HTMLParser):
         self.hidden = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in LITERAL_TAGS:
             self.hidden += 1
         attributes = dict(attrs)
         for name, value in attrs:
@@ -90,7 +94,7 @@ class _TextFinder(HTMLParser):
     handle_startendtag = handle_starttag
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if tag in LITERAL_TAGS:
             self.hidden = max(0, self.hidden - 1)
 
     def handle_data(self, data):
@@ -133,7 +137,7 @@ def test_the_scanner_finds_unmarked_text_and_passes_marked_text():
 {% trans %}Hello {{ name }}{% endtrans %} <span>{{ count }} · Guardrail</span>
 <input{% if bad %} aria-invalid="true" aria-describedby="f-{{ name }}-error"{% endif %}>
 <p>{{ ngettext('%(num)s day', '%(num)s days', n) }}</p>
-{# a comment in English is fine #}<a title="Help me">?</a>
+{# a comment in English is fine #}<a title="Help me">?</a> <code>Authorization: Bearer</code>
 {% endblock %}"""
     found = unmarked(source)
     assert [line for line, _ in found] == [3, 4, 4, 9], found

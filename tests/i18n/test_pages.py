@@ -125,6 +125,24 @@ def test_hr_overdue_list_in_chinese(app, make_employee, make_assignment, catalog
     assert_chinese(page, english_ui, "逾期培训任务", "1 项培训任务已逾期。", "欧阳娜娜")
 
 
+@pytest.mark.parametrize("locale, message", [
+    ("zh-Hans", "请填写备注，或将此人标记为已联系。"),
+    ("en", "Write a note or mark the person as contacted."),
+])
+def test_a_services_refusal_is_flashed_in_the_readers_language(
+        app, make_employee, make_assignment, catalog, login, locale, message):
+    """The service raises one error; each reader gets its message in their own language."""
+    make_employee("李静", email="li.jing@example.com", roles=("hr",), locale=locale)
+    late = make_employee("欧阳娜娜", email="ouyang@example.com")
+    assignment = make_assignment(late, catalog["code-of-conduct"],
+                                 due_on=today() - timedelta(days=12))
+    client = app.test_client()
+    login(client, "li.jing@example.com")
+    page = client.post(f"/hr/overdue/{assignment.id}/follow-up", data={"note": "  "},
+                       follow_redirects=True)
+    assert message in page.text
+
+
 @pytest.mark.parametrize("path", ["/login", "/verify", "/verify/AAAAA-BBBBB-CCCCC-DDDDD",
                                   "/no-such-page"])
 def test_anonymous_visitors_get_their_browsers_language(client, path, english_ui):

@@ -50,6 +50,12 @@ def draft(catalog, trainer) -> CourseDraft:
     return draft
 
 
+def source_problems(draft: CourseDraft) -> list:
+    """The draft's problems in its source files. Editing a source makes its shipped Chinese
+    translation stale, a warning of its own (test_editing_a_source_flags_its_translation)."""
+    return [p for p in authoring.check_draft(draft) if ".zh-Hans." not in p.path]
+
+
 def versions(slug: str = SLUG) -> list[tuple[int, str]]:
     return [(v.number, v.status) for v in db.session.scalars(
         sa.select(CourseVersion).join(CourseVersion.course).where(
@@ -128,11 +134,23 @@ def test_unsafe_file_names_are_refused(draft, name):
 def test_a_translation_needs_its_source_and_starts_as_a_copy(draft):
     with pytest.raises(AuthoringError, match="does not have"):
         authoring.add_file(draft, "09-missing.zh-Hans.md", draft.revision)
+    with pytest.raises(AuthoringError, match="already has"):
+        authoring.add_file(draft, "01-our-code.zh-Hans.md", draft.revision)
+    for name in ("01-our-code.zh-Hans.md", "course.zh-Hans.md"):  # the shipped translations
+        authoring.delete_file(draft, name, draft.revision)
     authoring.add_file(draft, "01-our-code.zh-Hans.md", draft.revision)
     assert draft.files["01-our-code.zh-Hans.md"] == draft.files["01-our-code.md"]
     authoring.add_file(draft, "course.zh-Hans.md", draft.revision)
     assert draft.files["course.zh-Hans.md"].startswith('---\ntitle: "Business Code of Conduct')
     assert "kind:" not in draft.files["course.zh-Hans.md"]
+
+
+def test_editing_a_source_flags_its_translation(draft):
+    text = draft.files["01-our-code.md"] + "\nOne more paragraph.\n"
+    authoring.save_file(draft, "01-our-code.md", text, draft.revision)
+    [stale] = authoring.check_draft(draft)
+    assert (stale.path, stale.severity) == (f"{SLUG}/01-our-code.zh-Hans.md", "warning")
+    assert "source_version" in stale.message
 
 
 def test_course_md_cannot_be_deleted_and_other_files_can(draft):
@@ -151,14 +169,14 @@ def test_an_unchanged_draft_has_exactly_the_syncs_problems(draft):
 def test_errors_are_reported_at_their_file_and_line(draft):
     broken, line = second_x(draft.files["quiz.md"])
     authoring.save_file(draft, "quiz.md", broken, draft.revision)
-    problems = authoring.check_draft(draft)
+    problems = source_problems(draft)
     assert [(p.path, p.line, p.severity) for p in problems] == [
         (f"{SLUG}/quiz.md", line, "error")]
     assert "exactly one [x]" in problems[0].message
     # The live preview's check sees unsaved text the same way.
     fixed = authoring.check_edit(draft, "quiz.md", draft.files["quiz.md"].replace(
         broken, second_x(broken)[0]))
-    assert [p.line for p in fixed] == [line]
+    assert [p.line for p in fixed if ".zh-Hans." not in p.path] == [line]
 
 
 # -- publishing -------------------------------------------------------------------------------
@@ -278,20 +296,20 @@ def test_diff_of_a_file_without_a_final_newline_keeps_lines_apart():
 def test_images_from_other_sites_are_a_warning_at_their_line(draft):
     text = draft.files["01-our-code.md"] + "\n![Org chart](https://cdn.example/chart.png)\n"
     authoring.save_file(draft, "01-our-code.md", text, draft.revision)
-    [problem] = authoring.check_draft(draft)
+    [problem] = source_problems(draft)
     assert (problem.path, problem.line, problem.severity) == (
         f"{SLUG}/01-our-code.md", text.count("\n"), "warning")
     assert "media store" in problem.message
     digest = "ab" * 32
     authoring.save_file(draft, "01-our-code.md", text.replace(
         "https://cdn.example/chart.png", f"/media/{digest}.png"), draft.revision)
-    assert authoring.check_draft(draft) == []
+    assert source_problems(draft) == []
 
 
 def test_raw_html_is_a_warning_as_content_check_gives_it(draft):
     text = draft.files["01-our-code.md"] + "\n<div onclick=x>hi</div>\n"
     authoring.save_file(draft, "01-our-code.md", text, draft.revision)
-    [problem] = authoring.check_draft(draft)
+    [problem] = source_problems(draft)
     assert (problem.path, problem.line, problem.severity) == (
         f"{SLUG}/01-our-code.md", text.count("\n"), "warning")
     assert "raw HTML" in problem.message

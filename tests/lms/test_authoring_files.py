@@ -129,14 +129,16 @@ def test_an_imported_zip_replaces_the_draft_and_is_checked_like_a_sync(catalog, 
     trainer = make_employee(roles=("trainer",))
     draft = authoring.open_draft(SLUG, trainer.id)
     files = {name: content.decode() for name, content in shipped_files().items()}
-    del files["06-speaking-up.md"]
+    del files["06-speaking-up.md"], files["06-speaking-up.zh-Hans.md"]
     files["quiz.md"] = files["quiz.md"].replace("- [ ]", "- [x]", 1)
     data = archive.export_zip(SLUG, {k: v.encode() for k, v in files.items()})
     imported, problems = archive.import_zip(data)
     assert problems == []
     authoring.replace_files(draft, imported, draft.revision, trainer.id)
     assert set(draft.files) == set(files)
-    assert [p.path for p in authoring.check_draft(draft)] == [f"{SLUG}/quiz.md"]
+    # The broken quiz is an error; its Chinese translation, made from the old quiz, is stale.
+    assert [(p.path, p.severity) for p in authoring.check_draft(draft)] == [
+        (f"{SLUG}/quiz.zh-Hans.md", "warning"), (f"{SLUG}/quiz.md", "error")]
 
 
 # -- media ------------------------------------------------------------------------------------
