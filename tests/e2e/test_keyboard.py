@@ -225,74 +225,61 @@ def test_learner_journey_by_keyboard(live_server: str, page: Page, catalog, make
     assert keys.invisible_focus == [], "focus not visible on these elements"
 
 
-def test_time_limit_warns_before_time_runs_out(live_server: str, page: Page, catalog,
-                                               make_employee, make_assignment, login, app):
-    """A quiz with a time limit says when it ends and warns (aria-live) two minutes before."""
+@pytest.fixture
+def timed_quiz(live_server: str, page: Page, catalog, make_employee, make_assignment, login,
+               app):
+    """timed_quiz(extensions) -> the page, signed in on an open attempt of a 2-minute quiz."""
     from tests import helpers
 
-    course = catalog["self-defense-basics"]
-    employee = make_employee(NAME, email=EMAIL)
-    assignment = make_assignment(employee, course)
-    db.session.execute(sa.update(CourseVersion).where(CourseVersion.course_id == course.id)
-                       .values(time_limit_minutes=2))
-    db.session.commit()
-    client = app.test_client()
-    login(client, EMAIL)
-    enrollment = helpers.start(client, assignment)
-    helpers.read_all_modules(client, enrollment)
-    attempt = helpers.open_attempt(client, enrollment)
-    attempt_id = attempt.id
-    db.session.close()
+    def open_quiz(extensions: int = 0) -> int:
+        course = catalog["self-defense-basics"]
+        employee = make_employee(NAME, email=EMAIL)
+        assignment = make_assignment(employee, course)
+        db.session.execute(sa.update(CourseVersion).where(CourseVersion.course_id == course.id)
+                           .values(time_limit_minutes=2, time_extensions=extensions))
+        db.session.commit()
+        client = app.test_client()
+        login(client, EMAIL)
+        enrollment = helpers.start(client, assignment)
+        helpers.read_all_modules(client, enrollment)
+        attempt_id = helpers.open_attempt(client, enrollment).id
+        db.session.close()
+        page.goto(f"{live_server}/login")
+        page.locator('input[name="email"]').fill(EMAIL)
+        page.locator('input[name="password"]').fill(PASSWORD)
+        page.locator('input[name="password"]').press("Enter")
+        expect(page).to_have_url(at(rf"{live_server}/training"))
+        page.goto(f"{live_server}/quiz/attempts/{attempt_id}")
+        return attempt_id
 
-    page.goto(f"{live_server}/login")
-    page.locator('input[name="email"]').fill(EMAIL)
-    page.locator('input[name="password"]').fill(PASSWORD)
-    page.locator('input[name="password"]').press("Enter")
-    expect(page).to_have_url(at(rf"{live_server}/training"))
-    page.goto(f"{live_server}/quiz/attempts/{attempt_id}")
+    return open_quiz
+
+
+def test_time_limit_warns_before_time_runs_out(page: Page, timed_quiz):
+    """A quiz with a time limit says when it ends and warns (aria-live) two minutes before."""
+    timed_quiz()
     warning = page.locator("#quiz-time-warning")
     expect(warning).to_have_attribute("aria-live", re.compile("polite|assertive"))
     expect(warning).to_contain_text(re.compile(r"minutes? left"), timeout=5_000)
 
 
-def test_more_time_by_keyboard_keeps_the_answers(live_server: str, page: Page, catalog,
-                                                 make_employee, make_assignment, login, app):
+def test_more_time_by_keyboard_keeps_the_answers(page: Page, timed_quiz):
     """Where the course allows it, "More time" is reached and pressed with the keyboard; the
     deadline moves, the change is announced, and the answers already chosen stay chosen."""
-    from tests import helpers
-
-    course = catalog["self-defense-basics"]
-    employee = make_employee(NAME, email=EMAIL)
-    assignment = make_assignment(employee, course)
-    db.session.execute(sa.update(CourseVersion).where(CourseVersion.course_id == course.id)
-                       .values(time_limit_minutes=2, time_extensions=1))
-    db.session.commit()
-    client = app.test_client()
-    login(client, EMAIL)
-    enrollment = helpers.start(client, assignment)
-    helpers.read_all_modules(client, enrollment)
-    attempt_id = helpers.open_attempt(client, enrollment).id
-    db.session.close()
-
-    page.goto(f"{live_server}/login")
-    page.locator('input[name="email"]').fill(EMAIL)
-    page.locator('input[name="password"]').fill(PASSWORD)
-    page.locator('input[name="password"]').press("Enter")
-    expect(page).to_have_url(at(rf"{live_server}/training"))
-    page.goto(f"{live_server}/quiz/attempts/{attempt_id}")
+    attempt_id = timed_quiz(extensions=1)
     warning = page.locator("#quiz-time-warning")
     expect(warning).to_contain_text("More time", timeout=5_000)
     keys = Keyboard(page)
-    keys.tab_to(page.locator("#q0-0"))  # Tab enters a radio group at its first option
-    page.keyboard.press("ArrowDown")
-    expect(page.locator("#q0-1")).to_be_checked()
+    # Space ticks the first option, whether the question is single choice or multiple.
+    keys.press(page.locator("#q0-0"), " ")
+    expect(page.locator("#q0-0")).to_be_checked()
     before = page.locator("#quiz-deadline").get_attribute("datetime")
     keys.press(page.get_by_role("button", name="More time"))
     expect(warning).to_contain_text("Time extended")
     expect(page.locator("#quiz-deadline-text")).to_contain_text("Time extended: submit by")
     expect(page.get_by_role("button", name="More time")).to_be_hidden()
     assert page.locator("#quiz-deadline").get_attribute("datetime") != before
-    expect(page.locator("#q0-1")).to_be_checked()
+    expect(page.locator("#q0-0")).to_be_checked()
     extended = read(lambda: db.session.get(QuizAttempt, attempt_id))
     assert extended.extensions_used == 1
     assert extended.deadline_at - extended.started_at == timedelta(minutes=3)

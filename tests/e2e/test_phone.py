@@ -56,6 +56,16 @@ def check_page(page: Page, shots: Path, name: str) -> list[str]:
     return problems
 
 
+def tap_sign_in(page: Page, base: str, email: str) -> None:
+    """Sign in on the open sign-in page by touch and the on-screen keyboard."""
+    page.locator('input[name="email"]').tap()
+    page.keyboard.type(email)
+    page.locator('input[name="password"]').tap()
+    page.keyboard.type(PASSWORD)
+    page.locator('main button[type="submit"]').tap()
+    expect(page).to_have_url(f"{base}/training")
+
+
 def test_learner_journey_on_a_phone(live_server: str, browser: Browser, catalog, make_employee,
                                     make_assignment, tmp_path):
     base = live_server
@@ -73,12 +83,7 @@ def test_learner_journey_on_a_phone(live_server: str, browser: Browser, catalog,
     try:
         page.goto(f"{base}/login")
         problems += check_page(page, shots, "01-sign-in")
-        page.locator('input[name="email"]').tap()
-        page.keyboard.type(EMAIL)
-        page.locator('input[name="password"]').tap()
-        page.keyboard.type(PASSWORD)
-        page.locator('main button[type="submit"]').tap()
-        expect(page).to_have_url(f"{base}/training")
+        tap_sign_in(page, base, EMAIL)
         problems += check_page(page, shots, "02-my-training")
 
         card = page.locator("li.course-card").filter(has_text=COURSE_TITLE)
@@ -177,12 +182,7 @@ def test_chinese_learner_pages_fit_a_phone(live_server: str, browser: Browser, a
     problems: list[str] = []
     try:
         page.goto(f"{live_server}/login")
-        page.locator('input[name="email"]').tap()
-        page.keyboard.type(email)
-        page.locator('input[name="password"]').tap()
-        page.keyboard.type(PASSWORD)
-        page.locator('main button[type="submit"]').tap()
-        expect(page).to_have_url(f"{live_server}/training")
+        tap_sign_in(page, live_server, email)
         assert page.locator("html").get_attribute("lang") == "zh-Hans"
         paths = ["/training", f"/learn/{reading_id}",
                  *(f"/learn/{reading_id}/modules/{n}" for n in range(1, modules + 1)),
