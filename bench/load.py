@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,8 +198,24 @@ async def _hammer(port: int, path: str, cookie: str | None, seconds: float) -> R
 
 def hammer(port: int, path: str, cookie: str | None, seconds: float) -> Run:
     """CONNECTIONS connections requesting ``path`` for ``seconds``; every response read whole.
-    A request still out at the end is waited for (and counted in the elapsed time)."""
-    return asyncio.run(_hammer(port, path, cookie, seconds))
+    A request still out at the end is waited for (and counted in the elapsed time). The loop
+    runs in a thread of its own: the caller's thread may already run one (Playwright's, in the
+    test suite), and asyncio allows one loop per thread."""
+    result: list[Run] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(_hammer(port, path, cookie, seconds)))
+        except BaseException as exc:  # handed to the caller's thread below
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="bench-load")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 def median_run(runs: list[Run]) -> Run:
