@@ -104,9 +104,10 @@ def send_reminders(today: date) -> dict[str, int]:
     prefix = ("assignment=", a.id, ":cycle=", a.cycle)
 
     # Reminders: the step reached today, per requirement (see reminder_step).
-    step_whens = []
+    step_whens, steps_used = [], set()
     for requirement in requirements:
         for step in sorted({s for s in requirement.reminder_days or [] if s >= 0}):
+            steps_used.add(step)
             step_whens.append(((a.requirement_id == requirement.id)
                                & (a.due_on <= today + timedelta(days=step)), f":step={step}"))
     kinds = {}
@@ -115,13 +116,18 @@ def send_reminders(today: date) -> dict[str, int]:
         kinds["reminded"] = (
             "reminder", ("reminder:", *prefix, step), person.email, person.locale,
             {**common, "days_left": _days(today_sql, a.due_on)},
-            [a.due_on >= today, step.is_not(None)])
+            # The plain range lets the database find the candidates through the (status,
+            # due_on) index; the CASE alone hides it from the planner (a scan of every row).
+            [a.due_on >= today, a.due_on <= today + timedelta(days=max(steps_used)),
+             step.is_not(None)])
 
     # Escalations: overdue at least the requirement's number of days.
     def overdue_since(days_of) -> list:
-        limits = [(a.requirement_id == r.id, today - timedelta(days=days_of(r)))
-                  for r in requirements if days_of(r) is not None]
-        return [a.due_on <= case(*limits)] if limits else []
+        days = {r.id: days_of(r) for r in requirements if days_of(r) is not None}
+        limits = [(a.requirement_id == rid, today - timedelta(days=n)) for rid, n in days.items()]
+        # The first condition is implied by the second; it is there for the index (as above).
+        return [a.due_on <= today - timedelta(days=min(days.values())),
+                a.due_on <= case(*limits)] if limits else []
 
     if manager_due := overdue_since(lambda r: r.escalate_manager_days):
         kinds["escalated_manager"] = (

@@ -2,21 +2,15 @@
 leaves the database consistent (as before the run, or, once the sync has committed, as after
 it), and the next run, once the dead run's lease has expired, finishes the work.
 
-The child is the real command in a real process. The kill point is chosen by statement, not by
-timing: a listener installed by the test (no hook in ``lms/``) stops the child right after the
-chosen statement has run inside the sync's transaction, and the test kills it there."""
+The child is the real command in a real process (tests/faults/killed.py). The kill point is
+chosen by statement, not by timing: a listener installed by the test (no hook in ``lms/``) stops
+the child right after the chosen statement has run inside the sync's transaction, and the test
+kills it there."""
 
 from __future__ import annotations
 
-import os
-import select as os_select
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,40 +18,17 @@ from sqlalchemy import func, insert, select
 
 from lms.clock import local_date
 from lms.compliance.models import Assignment, AssignmentEvent, Requirement, RequirementMember
-from lms.config import PROJECT_ROOT
 from lms.db import db
 from lms.people.models import Employee
 from lms.scheduler import registry
 from lms.scheduler.models import JobLease, JobRun
 from lms.scheduler.runner import run_job
+from tests.faults import killed as child
 
 pytestmark = pytest.mark.slow
 
 JOB = "assignment-sync"
 PEOPLE = 1200  # two batches (1000 + 200 rows) for each bulk INSERT (SQLAlchemy insertmanyvalues)
-APPLICATION_NAME = "killed-sync"  # the child's sessions in pg_stat_activity (this database's)
-
-CHILD = """
-import os, sys, time
-from flask.cli import main
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
-prefix, nth = os.environ["KILL_AFTER"], int(os.environ["KILL_AFTER_NTH"])
-seen = 0
-
-@event.listens_for(Engine, "after_cursor_execute")
-def wait_to_be_killed(conn, cursor, statement, parameters, context, executemany):
-    global seen
-    if statement.startswith(prefix):
-        seen += 1
-        if seen == nth:
-            print("paused", flush=True)
-            time.sleep(300)
-
-sys.argv = ["flask", "--app", "lms", "jobs", "run", "assignment-sync", "--json"]
-main()
-"""
 
 
 def _count(model, *where) -> int:
@@ -81,27 +52,6 @@ def _populate(app, make_course, make_requirement) -> Requirement:
     return make_requirement(make_course(), "once")
 
 
-def _child_env(database_url: str, tmp_path: Path, kill_after: str, nth: int) -> dict:
-    url = sa.engine.make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        url = url.update_query_dict({"application_name": APPLICATION_NAME})
-    return {**os.environ, "LMS_DATABASE_URL": url.render_as_string(hide_password=False),
-            "LMS_INSTANCE_PATH": str(tmp_path), "LMS_SECRET_KEY": "x" * 40, "LMS_ENV": "test",
-            "PYTHONPATH": str(PROJECT_ROOT), "KILL_AFTER": kill_after,
-            "KILL_AFTER_NTH": str(nth)}
-
-
-def _wait_until_paused(child: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    ready, _, _ = os_select.select([child.stdout], [], [], timeout)
-    line = child.stdout.readline() if ready else ""
-    if line.strip() != "paused":
-        child.kill()
-        child.wait(30)
-        rest = child.stdout.read()
-        raise AssertionError(f"the child never reached the kill point:\n{line}{rest}\n"
-                             f"{log.read_text()}")
-
-
 def _assert_held_open_by_the_child(database_url: str) -> None:
     """The child is stopped inside an open write transaction, not between transactions."""
     db.session.rollback()
@@ -109,7 +59,7 @@ def _assert_held_open_by_the_child(database_url: str) -> None:
         states = db.session.scalars(sa.text(
             "SELECT state FROM pg_stat_activity "
             "WHERE datname = current_database() AND application_name = :name"),
-            {"name": APPLICATION_NAME}).all()
+            {"name": child.APPLICATION_NAME}).all()
         db.session.rollback()
         assert "idle in transaction" in states, states
         return
@@ -120,23 +70,6 @@ def _assert_held_open_by_the_child(database_url: str) -> None:
             probe.execute("BEGIN IMMEDIATE")
     finally:
         probe.close()
-
-
-def _wait_for_the_server_to_drop_the_child() -> None:
-    """PostgreSQL ends a dead client's session (rolling it back, freeing its locks) when it sees
-    the socket close; SQLite's locks go with the process, and its WAL ignores the uncommitted
-    pages."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    deadline = time.monotonic() + 10
-    while db.session.scalar(sa.text(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name = :name"),
-            {"name": APPLICATION_NAME}):
-        db.session.rollback()
-        assert time.monotonic() < deadline, "PostgreSQL kept the killed client's session"
-        time.sleep(0.05)
-    db.session.rollback()
 
 
 def _assert_consistent(requirement_id: int, synced_on: date | None) -> None:
@@ -168,34 +101,23 @@ def test_a_killed_sync_leaves_the_database_consistent_and_the_next_run_finishes_
     requirement_id = _populate(app, make_course, make_requirement).id
     if kill_after == "INSERT INTO assignments " and migrated.startswith("postgresql"):
         nth = 1
-    log = tmp_path / "child.log"
-    with log.open("w") as stderr:
-        child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=PROJECT_ROOT,
-                                 env=_child_env(migrated, tmp_path, kill_after, nth),
-                                 stdout=subprocess.PIPE, stderr=stderr, text=True)
-    try:
-        _wait_until_paused(child, log)
+    def while_paused():
         _assert_held_open_by_the_child(migrated)
         # Other sessions see only committed work while the child is stopped mid-sync.
         assert _count(Assignment) == (PEOPLE if committed else 0)
         db.session.rollback()
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(30) == -signal.SIGKILL
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait(30)
-        child.stdout.close()
-    _wait_for_the_server_to_drop_the_child()
+
+    pid = child.kill_after(["jobs", "run", JOB, "--json"], kill_after, nth, migrated,
+                           tmp_path, while_paused=while_paused)
 
     # The killed run: recorded as started and never finished, its lease still held.
     (killed,) = db.session.scalars(select(JobRun)).all()
-    assert (killed.job_id, killed.pid) == (JOB, child.pid)
+    assert (killed.job_id, killed.pid) == (JOB, pid)
     assert (killed.finished_at, killed.counts, killed.error) == (None, None, None)
     day = local_date(killed.started_at)
     _assert_consistent(requirement_id, day if committed else None)
     held = db.session.get(JobLease, JOB)
-    assert f":{child.pid}:" in held.holder
+    assert f":{pid}:" in held.holder
     expires_at = held.expires_at
     assert expires_at - killed.started_at <= timedelta(seconds=registry.get(JOB).lease_seconds)
     db.session.rollback()

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -52,9 +53,11 @@ def child_env(database_url: str, tmp_path: Path, **extra: str) -> dict:
 
 
 def kill_after(command: list[str], statement: str, nth: int, database_url: str,
-               tmp_path: Path, **extra: str) -> int:
-    """Run ``command``, stop it after the ``nth`` statement starting with ``statement``, kill it
-    and wait until the database has let go of it. Returns the child's pid."""
+               tmp_path: Path, *, while_paused: Callable[[], None] | None = None,
+               **extra: str) -> int:
+    """Run ``command``, stop it after the ``nth`` statement starting with ``statement``, call
+    ``while_paused`` (to look at the database while the child holds its transaction open), kill
+    it and wait until the database has let go of it. Returns the child's pid."""
     import json
 
     log = tmp_path / "child.log"
@@ -71,6 +74,8 @@ def kill_after(command: list[str], statement: str, nth: int, database_url: str,
             child.wait(30)
             raise AssertionError(f"the child never reached the kill point:\n{line}"
                                  f"{child.stdout.read()}\n{log.read_text()}")
+        if while_paused is not None:
+            while_paused()
         child.send_signal(signal.SIGKILL)
         assert child.wait(30) == -signal.SIGKILL
     finally:
