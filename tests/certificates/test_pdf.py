@@ -12,15 +12,17 @@ import threading
 from pathlib import Path
 
 import pytest
+import segno
 import sqlalchemy as sa
 from PIL import Image
 from pypdf import PdfReader
 
 import certificates.views
 from certificates.models import Certificate
-from certificates.pdf import AssetOnlyFetcher, cached_pdf, render_pdf
+from certificates.pdf import AssetOnlyFetcher, cached_pdf, qr_svg, render_pdf
 from courses.services import published_version
 from lms.db import db
+from lms.people.models import Employee
 from tests import helpers
 from tests.conftest import PASSWORD
 
@@ -55,7 +57,8 @@ def _words(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, f
                        r'yMax="([\d.]+)">([^<]*)</word>', html)]
 
 
-def assert_laid_out_inside_the_frame(pdf: bytes, tmp_path: Path, employee_number: str) -> None:
+def assert_laid_out_inside_the_frame(pdf: bytes, tmp_path: Path, employee_number: str,
+                                     qr_mm: float = 30) -> None:
     """All text inside the frame, and the details table above the QR code (no overlap)."""
     words = _words(pdf, tmp_path)
     width, height = A4_LANDSCAPE_PT
@@ -64,9 +67,21 @@ def assert_laid_out_inside_the_frame(pdf: bytes, tmp_path: Path, employee_number
         assert margin < x0 and x1 < width - margin, text
         assert margin < y0 and y1 < height - margin, text
     by_text = {text: (x0, y0, x1, y1) for text, x0, y0, x1, y1 in words}
-    qr_top = by_text["Verify"][1] - 30 * MM  # the 30 mm QR code sits just above "Verify at"
+    qr_top = by_text["Verify"][1] - qr_mm * MM  # the QR code sits just above "Verify at"
     assert by_text[employee_number][3] < qr_top
     assert by_text[employee_number][3] < by_text["Course"][1]  # "Course version" footer
+
+
+def _has_ink(pdf: bytes, tmp_path: Path, box: tuple[float, float, float, float]) -> bool:
+    """Whether anything dark is drawn inside ``box`` (points, as _words gives it) of page 1.
+    pdftotext finds text a clip hides; the rendered page does not show it."""
+    dpi = 100
+    (tmp_path / "ink.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", str(tmp_path / "ink.pdf"),
+                    str(tmp_path / "ink")], check=True, timeout=60)
+    with Image.open(tmp_path / "ink.png") as image:
+        crop = image.convert("L").crop(tuple(round(v * dpi / 72) for v in box))
+        return crop.getextrema()[0] < 128
 
 
 def _pages(pdf: bytes) -> list:
@@ -158,6 +173,61 @@ def test_long_name_and_title_stay_on_one_page(client, make_employee, make_assign
     assert len(_pages(pdf)) == 1
     assert certificate.code in _text(pdf, tmp_path)
     assert_laid_out_inside_the_frame(pdf, tmp_path, certificate.employee_number)
+
+
+def test_footer_sits_in_the_bottom_corners_with_its_last_lines_level(client, certified,
+                                                                    tmp_path):
+    """Where the flex row used to put them (the footer is positioned now, for speed): the
+    version and hash at the bottom left of the frame's content box, the verify block centred
+    in its 64 mm at the bottom right, the hash's last line level with the code's."""
+    words = _words(client.get(f"/certificates/{certified.code}.pdf").data, tmp_path)
+    by_text = {text: (x0, y0, x1, y1) for text, x0, y0, x1, y1 in words}
+    edge = (14 + 2.5 + 3 + 0.6 + 16) * MM  # sheet padding, frame, inner border and padding
+    bottom = A4_LANDSCAPE_PT[1] - (14 + 2.5 + 3 + 0.6 + 8) * MM  # the inner's padding is 8 mm
+    course, content, code = by_text["Course"], by_text["Content"], by_text[certified.code]
+    assert abs(course[0] - edge) < 0.5 and abs(content[0] - edge) < 0.5
+    assert abs((code[0] + code[2]) / 2 - (A4_LANDSCAPE_PT[0] - edge - 32 * MM)) < 0.5
+    assert abs(code[3] - bottom) < 0.5
+    assert abs(content[3] - code[3]) < 0.5
+
+
+@pytest.mark.parametrize("url", ["http://localhost/verify/7K3QW-M9XTP-2RDVA-H4NBE",
+                                 "https://training.example-corporation.co.uk/guardrail/verify/"
+                                 "00000-ZZZZZ-00000-ZZZZZ"])
+def test_qr_code_is_the_symbol_segno_chooses(url):
+    """qr_svg skips segno's Micro QR attempt; a verify URL never fits one, so the symbol (and
+    its mask) is the one segno.make would have chosen."""
+    expected = segno.make(url, error="m")
+    assert not expected.is_micro
+    assert str(qr_svg(url)) == expected.svg_inline(scale=3, border=0, dark="#1f2937")
+
+
+@pytest.mark.parametrize(("base", "lines"), [
+    ("http://localhost", 2),  # http://localhost/verify/ and the code's first group, then the rest
+    ("https://lms.example.com", 2),
+    ("https://training.example-corporation.co.uk/compliance/guardrail", 3),
+])
+def test_a_long_verify_address_leaves_the_chinese_details_whole(
+        app, client, make_employee, make_assignment, catalog, login, tmp_path, base, lines):
+    """The address wraps in the verify column; the QR code gives up the room each extra line
+    takes, so the Chinese details (whose lines are the tallest) still end above it. It used to
+    cut the employee number in half with a production address."""
+    app.config["LMS_BASE_URL"] = base
+    certificate = _certify(client, make_employee, make_assignment, catalog, login,
+                           "欧阳·Alexander 娜娜", "ouyang@example.com", MIXED_TITLE)
+    db.session.get(Employee, certificate.employee_id).locale = "zh-Hans"
+    db.session.commit()
+    pdf = client.get(f"/certificates/{certificate.code}.pdf").data
+    words = _words(pdf, tmp_path)
+    by_text = {text: (x0, y0, x1, y1) for text, x0, y0, x1, y1 in words}
+    # The address's lines: between "Verify at" and the code, in the verify column.
+    below, above = by_text["验证网址"][1] + 1, by_text[certificate.code][1]
+    url_rows = {round(y0) for text, x0, y0, _x1, _y1 in words
+                if below <= y0 < above and x0 > A4_LANDSCAPE_PT[0] / 2 and text != "验证网址"}
+    assert len(url_rows) == lines, [w for w in words if w[2] > below]
+    # The last row is drawn, not cut off at the footer: there is ink where its text is.
+    assert _has_ink(pdf, tmp_path, by_text[certificate.employee_number])
+    assert _has_ink(pdf, tmp_path, by_text["工号"])
 
 
 def test_second_download_comes_from_the_cache(app, client, certified, monkeypatch):
