@@ -1,10 +1,12 @@
 """Roster exports on the seeded history: the current cycle of every course, as
 ``flask roster export`` writes it.
 
-``roster-csv``: our CSV export (roster_rows streamed from a server-side cursor, through the
-CSV writer, to a file), against PostgreSQL writing the same query's rows as CSV itself
-(``COPY (the same SELECT) TO STDOUT``) into a file. Peak memory of ours is measured with
-tracemalloc (Python allocations, one extra untimed run), against 150 MB.
+``roster-csv``: our CSV export as the CLI and the download write it (``roster_csv_chunks``:
+on PostgreSQL the roster SELECT with every cell formatted and neutralised in SQL, streamed
+through ``COPY ... TO STDOUT``, line ends mended row by row), to a file, against PostgreSQL
+writing the plain roster SELECT's rows as CSV (``COPY (the same SELECT) TO STDOUT``) into a
+file. Peak memory of ours is measured with tracemalloc (Python allocations, one extra untimed
+run), against 150 MB.
 
 ``roster-xlsx``: the XLSX export of the same rows against our own CSV export.
 """
@@ -17,8 +19,15 @@ from pathlib import Path
 
 from bench.harness import Result, compare
 from lms.db import db
-from lms.reports.roster import RosterFilters, header, roster_count, roster_rows, roster_select
-from lms.reports.spreadsheet import csv_chunks, write_xlsx
+from lms.reports.roster import (
+    RosterFilters,
+    header,
+    roster_count,
+    roster_csv_chunks,
+    roster_rows,
+    roster_select,
+)
+from lms.reports.spreadsheet import write_xlsx
 
 MEMORY_LIMIT_MB = 150
 
@@ -28,14 +37,13 @@ def filters_for(today: date) -> RosterFilters:
 
 
 def export_csv(path: Path, filters: RosterFilters, today: date) -> int:
-    """What the CLI does for --format csv (without the audit entry): count, stream, write."""
-    roster_count(filters, today)
-    rows = 0
-    with path.open("w", encoding="utf-8", newline="") as stream:
-        for chunk in csv_chunks(header(), roster_rows(filters, today)):
+    """What the CLI does for --format csv (without the audit entry and the progress lines):
+    count, stream, write."""
+    rows = roster_count(filters, today)
+    with path.open("wb") as stream:
+        for chunk in roster_csv_chunks(filters, today):
             stream.write(chunk)
-            rows += chunk.count("\r\n")
-    return rows - 1
+    return rows
 
 
 def copy_csv(path: Path, filters: RosterFilters, today: date) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import click
@@ -19,8 +19,15 @@ from lms.clock import today
 from lms.db import db
 from lms.people.models import Department, Employee, Location
 from lms.reports.filters import CYCLE_MAX, reversed_ranges
-from lms.reports.roster import STATUSES, RosterFilters, header, roster_count, roster_rows
-from lms.reports.spreadsheet import csv_chunks, write_xlsx
+from lms.reports.roster import (
+    STATUSES,
+    RosterFilters,
+    header,
+    roster_count,
+    roster_csv_chunks,
+    roster_rows,
+)
+from lms.reports.spreadsheet import write_xlsx
 
 roster_cli = AppGroup("roster", help="Compliance rosters.")
 PROGRESS_EVERY = 50_000  # rows between progress lines on stderr
@@ -78,15 +85,21 @@ def _statuses(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(s for s in STATUSES if s in chosen)
 
 
-def _with_progress(rows: Iterable[tuple], total: int, counter: list[int]) -> Iterator[tuple]:
-    """Pass the rows through, counting them, with a line on stderr every PROGRESS_EVERY rows
-    (only for exports that big: small ones stay quiet)."""
-    for counter[0], row in enumerate(rows, start=1):
-        yield row
-        if counter[0] % PROGRESS_EVERY == 0:
-            done = counter[0]
+def _progress(total: int, counter: list[int]) -> Callable[[int], None]:
+    """Count the rows written, with a line on stderr every PROGRESS_EVERY rows (only for
+    exports that big: small ones stay quiet)."""
+    def report(done: int) -> None:
+        counter[0] = done
+        if done % PROGRESS_EVERY == 0:
             click.echo(f"  {done:,} / {total:,} rows ({done * 100 // max(total, done)}%)",
                        err=True)
+    return report
+
+
+def _with_progress(rows: Iterable[tuple], report: Callable[[int], None]) -> Iterator[tuple]:
+    for done, row in enumerate(rows, start=1):
+        yield row
+        report(done)
 
 
 @roster_cli.command("export")
@@ -143,17 +156,17 @@ def export_command(fmt: str, out: Path, course: str | None, cycle: str | None,
     if total >= PROGRESS_EVERY:
         click.echo(f"Exporting {total:,} rows to {out}…", err=True)
     counter = [0]
-    rows = _with_progress(roster_rows(filters, day), total, counter)
+    report = _progress(total, counter)
     # Written beside the target and renamed at the end: a failed or interrupted export never
     # leaves a truncated file under the name asked for.
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     try:
         if fmt == "csv":
-            with partial.open("w", encoding="utf-8", newline="") as stream:
-                for chunk in csv_chunks(header(), rows, bom=bom):
+            with partial.open("wb") as stream:
+                for chunk in roster_csv_chunks(filters, day, bom=bom, progress=report):
                     stream.write(chunk)
         else:
-            write_xlsx(partial, header(), rows)
+            write_xlsx(partial, header(), _with_progress(roster_rows(filters, day), report))
         os.replace(partial, out)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -8,20 +8,21 @@ Status is the stored one, except that an open assignment past its due date is ``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import Date, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import aliased
 
 from certificates.models import Certificate
 from courses.models import Course, CourseVersion, Enrollment
-from lms.clock import local_date, start_of
+from lms.clock import local_date, org_zone, start_of
 from lms.compliance.models import Assignment
 from lms.db import db
 from lms.people.models import Department, Employee, Location
 from lms.people.org import subtree_ids
+from lms.reports.spreadsheet import copy_csv_chunks, csv_chunks, neutralised_sql
 
 STATUSES = ("assigned", "in_progress", "overdue", "completed", "waived", "paused", "expired",
             "closed")
@@ -209,6 +210,55 @@ def roster_page(filters: RosterFilters, today: date, page: int, per_page: int) -
                               .offset((max(page, 1) - 1) * per_page)).all()
     return [{**dict(zip(keys, _values(row), strict=True)), "assignment_id": row.assignment_id,
              "employee_id": row.employee_id} for row in rows]
+
+
+def roster_csv_select(filters: RosterFilters, today: date, zone: str, iso_dates: bool = False):
+    """``roster_select`` with every cell as the CSV writer writes ``_values(row)``: text
+    neutralised, dates as ISO days (the completion date in the company's zone ``zone``), the
+    version as ``v3 (0123456789ab)``, NULL for an empty cell. ``iso_dates``: the session's
+    DateStyle is ISO, so COPY writes a date as ``YYYY-MM-DD`` itself (cheaper than
+    ``to_char``). PostgreSQL only."""
+    query = roster_select(filters, today)
+    c = query.selected_columns
+    version = case((c.version_number.is_not(None),
+                    literal("v", String) + cast(c.version_number, String) + " ("
+                    + c.version_hash + ")"))
+    completed = cast(func.timezone(zone, c.completed_at), Date)
+    return query.with_only_columns(
+        neutralised_sql(c.employee_number), neutralised_sql(c.name), neutralised_sql(c.email),
+        neutralised_sql(c.department), neutralised_sql(c.location), neutralised_sql(c.manager),
+        neutralised_sql(c.course), version, neutralised_sql(c.cycle), neutralised_sql(c.status),
+        *((c.due_on, completed) if iso_dates else
+          (func.to_char(c.due_on, "YYYY-MM-DD"), func.to_char(completed, "YYYY-MM-DD"))),
+        c.score, neutralised_sql(c.certificate_code))
+
+
+def roster_csv_chunks(filters: RosterFilters, today: date, bom: bool = False,
+                      progress: Callable[[int], None] | None = None) -> Iterator[bytes]:
+    """The roster as CSV, UTF-8 bytes in chunks: byte for byte what ``csv_chunks`` writes for
+    ``roster_rows``. On PostgreSQL the database writes it (``COPY ... TO STDOUT``, about five
+    times faster than formatting and neutralising each cell in Python); elsewhere the Python
+    writer. ``progress``: called with the number of rows written so far, after each row."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        info = connection.connection.driver_connection.info
+        if info.encoding == "utf-8" and info.parameter_status("server_encoding") == "UTF8":
+            iso = (info.parameter_status("DateStyle") or "").startswith("ISO")
+            yield from copy_csv_chunks(
+                connection, roster_csv_select(filters, today, org_zone().key, iso_dates=iso),
+                header(), bom=bom, progress=progress)
+            return
+    rows = roster_rows(filters, today)
+    if progress is not None:
+        rows = _counted(rows, progress)
+    for chunk in csv_chunks(header(), rows, bom=bom):
+        yield chunk.encode("utf-8")
+
+
+def _counted(rows: Iterator[tuple], progress: Callable[[int], None]) -> Iterator[tuple]:
+    for count, row in enumerate(rows, start=1):
+        yield row
+        progress(count)
 
 
 def header() -> list[str]:

@@ -3,7 +3,7 @@ XLSX. All three read the same query-string filters (``lms.reports.filters``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -20,10 +20,11 @@ from lms.reports.roster import (
     RosterFilters,
     header,
     roster_count,
+    roster_csv_chunks,
     roster_page,
     roster_rows,
 )
-from lms.reports.spreadsheet import csv_chunks, xlsx_chunks
+from lms.reports.spreadsheet import xlsx_chunks
 
 bp = Blueprint("reports", __name__)
 PER_PAGE = 50
@@ -75,11 +76,6 @@ def _download(body: Iterable[bytes], mimetype: str, name: str) -> Response:
     return response
 
 
-def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:
-    for chunk in chunks:
-        yield chunk.encode("utf-8")
-
-
 @bp.get("/hr/roster.csv")
 @role_required("hr", "admin")
 def roster_csv():
@@ -89,9 +85,8 @@ def roster_csv():
         return _render(parsed, [], 0, 1, 1)
     day = today()
     _audit_export(parsed.filters, "csv", day)
-    chunks = csv_chunks(header(), roster_rows(parsed.filters, day),
-                        bom=request.args.get("bom") == "1")
-    return _download(_encoded(chunks), "text/csv", f"roster-{day:%Y%m%d}.csv")
+    body = roster_csv_chunks(parsed.filters, day, bom=request.args.get("bom") == "1")
+    return _download(body, "text/csv", f"roster-{day:%Y%m%d}.csv")
 
 
 @bp.get("/hr/roster.xlsx")

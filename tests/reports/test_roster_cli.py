@@ -168,11 +168,17 @@ def test_progress_on_stderr_for_large_exports(runner, tmp_path, org, monkeypatch
 
 def test_a_failed_export_leaves_no_file_and_no_audit_entry(runner, tmp_path, org, monkeypatch):
     def broken(*args, **kwargs):
+        yield b"half a row"
+        raise RuntimeError("database went away")
+
+    def broken_rows(*args, **kwargs):
         yield ("half a row",)
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(cli, "roster_rows", broken)
-    result, out = export(runner, tmp_path)
-    assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
-    assert list(out.parent.iterdir()) == []
+    monkeypatch.setattr(cli, "roster_csv_chunks", broken)
+    monkeypatch.setattr(cli, "roster_rows", broken_rows)
+    for fmt in ("csv", "xlsx"):
+        result, out = export(runner, tmp_path, fmt=fmt)
+        assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
+        assert list(out.parent.iterdir()) == []
     assert db.session.scalar(select(AuditEvent.id)) is None
