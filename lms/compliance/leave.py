@@ -11,11 +11,13 @@ Set-based: three queries and bulk writes, whatever the number of people on leave
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, or_, select, update
 
 from lms.compliance.models import Assignment, AssignmentEvent
+from lms.compliance.scope import among
 from lms.db import db, utcnow
 from lms.errors import UserError
 from lms.errors import lazy_gettext as _l
@@ -25,13 +27,13 @@ OPEN = ("assigned", "in_progress")
 REASON_MAX = 2000
 
 
-def on_leave(today: date, employee_ids: list[int] | None = None) -> dict[int, date]:
+def on_leave(today: date, employee_ids: Collection[int] | None = None) -> dict[int, date]:
     """Who is on leave today, with the first day of the leave that covers today."""
     query = (select(Leave.employee_id, func.min(Leave.starts_on))
              .where(Leave.starts_on <= today, or_(Leave.ends_on.is_(None), Leave.ends_on > today))
              .group_by(Leave.employee_id))
     if employee_ids is not None:
-        query = query.where(Leave.employee_id.in_(employee_ids))
+        query = query.where(among(Leave.employee_id, employee_ids))
     return dict(db.session.execute(query).all())
 
 
@@ -46,7 +48,7 @@ def _returned_on(employee_ids: list[int], today: date) -> dict[int, date]:
         .group_by(Leave.employee_id)).all())
 
 
-def apply_leaves(today: date, employee_ids: list[int] | None = None) -> dict:
+def apply_leaves(today: date, employee_ids: Collection[int] | None = None) -> dict:
     """Pause the open assignments of people on leave and resume those of people back.
     ``employee_ids`` limits the work to some people (HR recording one leave). Flushes.
     Returns ``{"paused", "resumed", "away": {employee_id: leave start}}``."""
@@ -54,7 +56,7 @@ def apply_leaves(today: date, employee_ids: list[int] | None = None) -> dict:
     now = utcnow()
     events: list[dict] = []
     paused = _pause(away, now, events)
-    scope = [] if employee_ids is None else [Assignment.employee_id.in_(employee_ids)]
+    scope = [] if employee_ids is None else [among(Assignment.employee_id, employee_ids)]
 
     to_resume = db.session.execute(
         select(Assignment.id, Assignment.employee_id, Assignment.paused_on, Assignment.due_on,

@@ -31,7 +31,7 @@ from __future__ import annotations
 import gc
 import json
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -61,6 +61,7 @@ from lms.clock import local_date
 from lms.compliance import rules
 from lms.compliance.leave import apply_leaves
 from lms.compliance.models import Assignment, AssignmentEvent, Requirement, RequirementMember
+from lms.compliance.scope import among
 from lms.db import db, utcnow
 from lms.people.models import Department, Employee, Location
 from lms.people.services import present
@@ -148,28 +149,37 @@ def _entry_reason(entered_on: date, hire_date: date | None) -> str:
     return "new_hire" if entered_on == hire_date else "entered_audience"
 
 
-def sync_assignments(today: date) -> dict:
+def sync_assignments(today: date, people: Collection[int] | None = None) -> dict:
     """Bring assignments in line with the requirements on ``today``. Flushes, never commits.
-    Returns ``{created, updated, closed, unchanged, paused, resumed, reopened}``."""
+    Returns ``{created, updated, closed, unchanged, paused, resumed, reopened}``.
+
+    ``people``: only these employees (ids) are looked at, in every query: what an HR import
+    changed can only move them (see people.importing). The requirements' ``last_synced_on``
+    is then left alone: it says when *everyone* was last looked at, and a person outside the
+    scope hired since then must still enter the audience on their hire date."""
     # The sync makes a few small objects per person and frees none until it returns: the
     # cyclic garbage collector would walk the growing heap again and again (a fifth of the
     # sync's time at 25,000 people) to find nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _sync(today)
+        return _sync(today, people)
     finally:
         if collecting:
             gc.enable()
 
 
-def _sync(today: date) -> dict:
+def _sync(today: date, people: Collection[int] | None) -> dict:
     counts = {"created": 0, "updated": 0, "closed": 0, "unchanged": 0}
+
+    def scoped(query, column):
+        return query if people is None else query.where(among(column, people))
+
     if db.session.get_bind().dialect.name == "postgresql":
         # One sync at a time (nightly, on request, from the CLI): the second waits for the
         # first to commit, then finds nothing left to do. SQLite's BEGIN IMMEDIATE does this.
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SYNC_LOCK})
-    leave = apply_leaves(today)
+    leave = apply_leaves(today, people)
     away = leave.pop("away")
     counts.update(leave)
     now = utcnow()
@@ -182,8 +192,9 @@ def _sync(today: date) -> dict:
     existing: dict[tuple[int, int, str], _History] = {}
     by_pair: dict[tuple[int, int], list[_History]] = {}
     live_made: list[_History] = []  # open and made by a requirement: may have to be closed
-    for assignment in map(_History._make, db.session.execute(select(*HISTORY).where(
-            or_(Assignment.course_id.in_(course_ids), Assignment.status.in_(LIVE))))):
+    for assignment in map(_History._make, db.session.execute(scoped(select(*HISTORY).where(
+            or_(Assignment.course_id.in_(course_ids), Assignment.status.in_(LIVE))),
+            Assignment.employee_id))):
         pair = (assignment.employee_id, assignment.course_id)
         existing[(*pair, assignment.cycle)] = assignment
         if pair in by_pair:
@@ -193,25 +204,26 @@ def _sync(today: date) -> dict:
         if assignment.status in LIVE and assignment.requirement_id is not None:
             live_made.append(assignment)
     certified: dict[tuple[int, int], date] = {
-        (e, c): d for e, c, d in db.session.execute(
+        (e, c): d for e, c, d in db.session.execute(scoped(
             select(Certificate.employee_id, Certificate.course_id,
                    func.max(Certificate.completed_on))
             .where(Certificate.revoked_at.is_(None), Certificate.course_id.in_(course_ids))
-            .group_by(Certificate.employee_id, Certificate.course_id))}
+            .group_by(Certificate.employee_id, Certificate.course_id), Certificate.employee_id))}
 
     # Audiences, the day each person entered them, and what each person must take now.
     stored: dict[tuple[int, int], date] = {
         (requirement_id, employee_id): entered_on
-        for requirement_id, employee_id, entered_on in db.session.execute(
+        for requirement_id, employee_id, entered_on in db.session.execute(scoped(
             select(RequirementMember.requirement_id, RequirementMember.employee_id,
-                   RequirementMember.entered_on))}
+                   RequirementMember.entered_on), RequirementMember.employee_id))}
     new_members, seen = [], set()
     wanted: dict[tuple[int, int, str], _Want] = {}
     wanted_pairs: set[tuple[int, int]] = set()
     no_history: list = []
     for requirement in requirements:
         plan = _Plan(requirement, today)
-        for employee_id, hire_date in db.session.execute(audience_query(requirement, today)):
+        for employee_id, hire_date in db.session.execute(
+                scoped(audience_query(requirement, today), Employee.id)):
             key = (plan.id, employee_id)
             seen.add(key)
             entered_on = stored.get(key)
@@ -275,11 +287,12 @@ def _sync(today: date) -> dict:
                        "detail": detail})
 
     # Leavers' open assignments, and requirement-made ones nobody requires any more.
-    leaver_rows = db.session.execute(
+    leaver_rows = db.session.execute(scoped(
         select(Assignment.id, Employee.leave_date, Employee.active)
         .join(Employee, Employee.id == Assignment.employee_id)
         .where(Assignment.status.in_(LIVE), ~present(Employee, today),
-               or_(Employee.hire_date.is_(None), Employee.hire_date <= today))).all()
+               or_(Employee.hire_date.is_(None), Employee.hire_date <= today)),
+        Assignment.employee_id)).all()
     closing = {}
     for assignment_id, leave_date, active in leaver_rows:
         closing[assignment_id] = {"why": "left the company", "active": active,
@@ -316,7 +329,7 @@ def _sync(today: date) -> dict:
             delete(RequirementMember.__table__).where(
                 RequirementMember.requirement_id == bindparam("r"),
                 RequirementMember.employee_id == bindparam("e")), gone)
-    if requirements:
+    if requirements and people is None:
         db.session.execute(update(Requirement), [{"id": r.id, "last_synced_on": today}
                                                  for r in requirements])
     db.session.flush()

@@ -8,6 +8,12 @@ managers included. The number of statements does not grow with the file.
 Nothing commits here: the command or the view commits once, so any exception (or a plan with
 errors) leaves the database as it was. The requirement sync runs in the same transaction, so
 the new org chart and the assignments it implies are committed together.
+
+The sync looks only at the people the import may have moved in or out of an audience (see
+``affected``), so its cost follows the size of the change, not of the company; an import that
+changes nothing writes nothing but its audit entry. Whatever depends on the date alone (a new
+cycle, a waiver ending, a hire date reached) is the nightly sync's work, as it would be
+without an import.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from lms.audit.services import record
 from lms.auth.models import AuthSession
 from lms.compliance.sync import sync_assignments
 from lms.db import db, utcnow
-from lms.people.importer import Existing, Plan, load_existing, plan_import, read_file
+from lms.people.importer import Existing, Person, Plan, load_existing, plan_import, read_file
 from lms.people.models import Department, Employee, Location
 
 # Takes a label and a total; returns a context manager giving an object with update(n)
@@ -60,6 +66,13 @@ _rows = Table(
     Column("active", Boolean), prefixes=["TEMPORARY"])
 _WRITTEN = ("employee_number", "full_name", "email", "department_id", "location_id",
             "job_title", "manager_id", "hire_date", "leave_date", "gender", "locale", "active")
+# What requirement audiences are made of (sync.audience_query): a change to any other field
+# (a name, an address, the language) cannot change anyone's assignments.
+AUDIENCE_FIELDS = ("department", "location", "job_title", "manager", "hire_date", "leave_date",
+                   "active")
+# The counts of a sync that had nobody to look at.
+NO_SYNC = {"created": 0, "updated": 0, "closed": 0, "unchanged": 0, "paused": 0, "resumed": 0,
+           "reopened": 0}
 
 
 class ImportRefused(RuntimeError):
@@ -129,9 +142,12 @@ def apply_plan(plan: Plan, existing: Existing, today: date, *,
                progress: Progress | None = None) -> dict:
     """Write the plan: new departments and locations, new and changed people with their
     managers, deactivations (their sessions end, their records stay), then the requirement
-    sync. Returns the sync's counts. Flushes, never commits."""
+    sync of the people affected. Returns the sync's counts and ``people``, how many it looked
+    at. Flushes, never commits."""
     if not plan.ok:
         raise ImportRefused("the plan has errors; nothing may be applied")
+    if not (plan.adds or plan.writes or plan.ended_ids):
+        return {**NO_SYNC, "people": 0}  # the file is what is stored: nothing to write
     now = utcnow()
     with _stage(progress, "Applying", len(plan.adds) + len(plan.writes)
                 + len(plan.ended_ids) + 1) as bar:
@@ -150,9 +166,36 @@ def apply_plan(plan: Plan, existing: Existing, today: date, *,
         _deactivate(plan.ended_ids, now, bar)
         db.session.flush()
         db.session.expire_all()
-        counts = sync_assignments(today)
+        people = affected(plan, existing, ids)
+        counts = sync_assignments(today, people) if people else dict(NO_SYNC)
         bar.update(1)
-    return counts
+    return {**counts, "people": len(people)}
+
+
+def affected(plan: Plan, existing: Existing, ids: dict[str, int]) -> set[int]:
+    """The ids of everyone whose requirements the plan may change: the people added, the
+    people whose audience fields change (department, location, job title, manager, hire and
+    leave dates, active), and the managers they leave and join, who may stop or start being
+    managers (the manager track's audience: someone with a present report). No audience
+    depends on anyone else, so nobody else can move."""
+    stored = existing.people
+    people: set[int] = set()
+
+    def moved(person: Person, old: Person | None) -> None:
+        people.add(ids[person.number])
+        for number in (person.manager, old.manager if old is not None else None):
+            if number is not None:
+                people.add(ids[number])
+
+    for person in plan.adds:
+        moved(person, None)
+    for person in plan.writes:
+        old = stored[person.number]
+        if any(getattr(person, name) != getattr(old, name) for name in AUDIENCE_FIELDS):
+            moved(person, old)
+    for _row, old, _why in plan.deactivations:
+        moved(old, old)  # deactivated for being missing from the file: as stored
+    return people
 
 
 def _ensure_names(model, names: Sequence[str], known: dict[str, int]) -> dict[str, int]:
