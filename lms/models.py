@@ -7,6 +7,7 @@ from lms.audit import models as audit_models  # noqa: F401
 from lms.auth import models as auth_models  # noqa: F401
 from lms.catalog import models as catalog_models  # noqa: F401
 from lms.compliance import models as compliance_models  # noqa: F401
+from lms.dashboard import models as dashboard_models  # noqa: F401
 from lms.hr import models as hr_models  # noqa: F401
 from lms.notifications import models as notifications_models  # noqa: F401
 from lms.org import models as org_models  # noqa: F401

@@ -9,11 +9,15 @@ no longer applies). *Completed* is ``completed`` or ``expired`` (done; the certi
 since); *overdue* is the roster's rule (``status_expression``: open and past due). People on
 leave (``paused``) count as not completed: the training is still owed. Leavers' assignments
 stay in, as on the roster, so a bar and the roster rows behind it always agree.
+
+The page reads these figures from the rollup (``lms.dashboard.rollup``: the same grouping,
+stored by a scheduled refresh) and reports when they were computed; before the first refresh
+it computes them from the assignments here, as the refresh does (``source=LIVE``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -32,6 +36,8 @@ from sqlalchemy import (
 from courses.models import Course, CourseVersion
 from lms.clock import local_date, start_of
 from lms.compliance.models import Assignment
+from lms.dashboard.memo import Memo
+from lms.dashboard.models import DashboardCompletion, DashboardFigure, DashboardRollup
 from lms.db import db
 from lms.people.models import Department, Employee, Location
 from lms.reports.roster import status_expression
@@ -42,7 +48,10 @@ DONE = ("completed", "expired")
 ROSTER_COUNTED = ("assigned", "in_progress", "overdue", "paused", "completed", "expired")
 MAX_CYCLES_SHOWN = 12  # a course's cycles on the by-cycle chart, latest first
 MAX_POINTS = 60  # columns on the time chart; longer cycles get two-week (or longer) steps
-WORK_MEM = "32MB"  # PostgreSQL, for the grouping statement only (see ``completion_figures``)
+WORK_MEM = "32MB"  # PostgreSQL, for the grouping statements only (see ``set_work_mem``)
+# The figures of the last refreshes, per (refresh, filters): a few KB each. Names (course
+# titles, departments, locations) are therefore those of the refresh too.
+FIGURES: Memo[Dashboard] = Memo(64)
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,8 @@ class Dashboard:
     by_location: list[Figure]
     weeks: list[Week]
     unknown_cycle: str | None = None  # asked for, but the course has no such cycle
+    computed_at: datetime | None = None  # from the rollup refreshed then; None: computed now
+    version: str | None = None  # that refresh's (``DashboardRollup.version``)
 
     @property
     def total(self) -> Figure:
@@ -155,13 +166,18 @@ class Dashboard:
         return sorted(latest, key=lambda label: (latest[label], label), reverse=True)
 
 
-def course_cycles() -> list[CourseCycle]:
+def course_cycles(live: bool = True) -> list[CourseCycle]:
     """Every (course, cycle) that has assignments, with the course's title and the cycle's
     latest due date: one GROUP BY (grouped before the titles are joined, so the join is on a
-    handful of rows, not on every assignment)."""
-    grouped = (select(Assignment.course_id, Assignment.cycle,
-                      func.max(Assignment.due_on).label("last_due"))
-               .group_by(Assignment.course_id, Assignment.cycle).subquery())
+    handful of rows, not on every assignment), of the assignments or of the rollup."""
+    if live:
+        grouped = (select(Assignment.course_id, Assignment.cycle,
+                          func.max(Assignment.due_on).label("last_due"))
+                   .group_by(Assignment.course_id, Assignment.cycle).subquery())
+    else:
+        grouped = (select(DashboardFigure.course_id, DashboardFigure.cycle,
+                          func.max(DashboardFigure.any_last_due).label("last_due"))
+                   .group_by(DashboardFigure.course_id, DashboardFigure.cycle).subquery())
     titles = (select(CourseVersion.course_id, func.max(CourseVersion.title).label("title"))
               .where(CourseVersion.status == "published")
               .group_by(CourseVersion.course_id).subquery())
@@ -205,35 +221,66 @@ def scope_for(filters: DashboardFilters, catalog: list[CourseCycle],
     return Scope(tuple(sorted(current.items())))
 
 
-def completion_figures(course_scope: Scope, scope: Scope, today: date,
-            titles: dict[int, str]) -> tuple[list[Figure], list[Figure], list[Figure]]:
-    """Completion by (course, cycle) over ``course_scope``, and by department and by location
-    over ``scope`` (a part of it): the assignments are read and grouped once, at the finest
-    grain (course, cycle, department, location), and the three views are GROUP BYs of that."""
+def fine_figures(today: date, condition=None):
+    """The assignments grouped at the finest grain the dashboard shows, (course, cycle,
+    department, location), counted as the page counts them on ``today``: the statement the
+    rollup stores (every (course, cycle), ``condition`` None) and the one the page groups when
+    there is no rollup yet. ``any_last_due`` covers every status (the catalogue of cycles
+    includes cycles whose assignments are all waived or closed); the other columns only the
+    counted ones, so a group whose ``total`` is 0 counts nothing."""
     status = status_expression(today)
-    fine = (
+    counted = Assignment.status.in_(COUNTED)
+
+    def when_counted(value):
+        return case((counted, value))
+
+    query = (
         select(Assignment.course_id.label("course_id"), Assignment.cycle.label("cycle"),
                Employee.department_id.label("department_id"),
                Employee.location_id.label("location_id"),
-               func.count(Assignment.id).label("total"),
-               func.sum(case((Assignment.status.in_(DONE), 1), else_=0)).label("completed"),
-               func.sum(case((status == "overdue", 1), else_=0)).label("overdue"),
-               func.min(Assignment.assigned_on).label("first_assigned"),
-               func.max(Assignment.due_on).label("last_due"),
-               func.max(Assignment.completed_at).label("last_completed"))
+               func.count(when_counted(Assignment.id)).label("total"),
+               func.coalesce(func.sum(case((Assignment.status.in_(DONE), 1), else_=0)), 0)
+               .label("completed"),
+               func.coalesce(func.sum(case((status == "overdue", 1), else_=0)), 0)
+               .label("overdue"),
+               func.min(when_counted(Assignment.assigned_on)).label("first_assigned"),
+               func.max(when_counted(Assignment.due_on)).label("last_due"),
+               func.max(when_counted(Assignment.completed_at)).label("last_completed"),
+               func.max(Assignment.due_on).label("any_last_due"))
         .join(Employee, Employee.id == Assignment.employee_id)
-        .where(course_scope.condition(), Assignment.status.in_(COUNTED))
         .group_by(Assignment.course_id, Assignment.cycle, Employee.department_id,
-                  Employee.location_id)
-    ).cte("fine")
+                  Employee.location_id))
+    return query if condition is None else query.where(condition)
+
+
+def set_work_mem() -> None:
+    """PostgreSQL's default work_mem (4 MB) makes the grouping of a million assignments sort
+    on disk; with a little more it hashes in memory (3.2 s -> 1.4 s at 1.25M rows). SET LOCAL
+    ends with the transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+
+
+def completion_figures(course_scope: Scope, scope: Scope, today: date,
+                       titles: dict[int, str], live: bool = True,
+                       ) -> tuple[list[Figure], list[Figure], list[Figure]]:
+    """Completion by (course, cycle) over ``course_scope``, and by department and by location
+    over ``scope`` (a part of it): the groups at the finest grain (course, cycle, department,
+    location), from the assignments (``live``) or from the rollup, and the three views are
+    GROUP BYs of those."""
+    if live:
+        set_work_mem()
+        # Only the counted assignments: the (course, cycle) index narrows the scan first.
+        fine = fine_figures(today, and_(course_scope.condition(),
+                                        Assignment.status.in_(COUNTED))).cte("fine")
+    else:
+        rollup = DashboardFigure.__table__
+        fine = (select(rollup).where(course_scope.condition(rollup.c.course_id,
+                                                             rollup.c.cycle),
+                                     rollup.c.total > 0)).cte("fine")
     sums = (func.sum(fine.c.total), func.sum(fine.c.completed), func.sum(fine.c.overdue))
     nothing = (literal_column("NULL"),) * 3
     in_scope = scope.condition(fine.c.course_id, fine.c.cycle)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL's default work_mem (4 MB) makes the grouping of a million assignments
-        # sort on disk; with a little more it hashes in memory (3.2 s -> 1.4 s at 1.25M rows).
-        # SET LOCAL ends with the transaction.
-        db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     # The kinds are literal SQL rather than parameters, so the UNION's first column has one
     # plain type on both databases.
     rows = db.session.execute(union_all(
@@ -263,11 +310,13 @@ def completion_figures(course_scope: Scope, scope: Scope, today: date,
     return out["course"], out["department"], out["location"]
 
 
-def weeks(scope: Scope, courses: list[Figure], today: date) -> list[Week]:
+def weeks(scope: Scope, courses: list[Figure], today: date, live: bool = True) -> list[Week]:
     """Cumulative completions at the end of each week of the cycle: weeks from the Monday of
     the first assignment to today, or to the cycle's end (its last due date or completion)
     if that is earlier. The range comes with the (course, cycle) figures; the completions are
-    grouped by week in the database."""
+    grouped by week in the database, from the assignments' completion times (``live``) or
+    from the rollup's completions per company-local day (the same buckets: a completion is
+    before the instant day D begins exactly when its local day is before D)."""
     chosen = [f for f in courses if scope.cycle_only == f.key[1] or f.key in scope.pairs]
     if not chosen:
         return []
@@ -280,16 +329,22 @@ def weeks(scope: Scope, courses: list[Figure], today: date) -> list[Week]:
     step = 7 * -(-days // (7 * MAX_POINTS))  # whole weeks, at most MAX_POINTS columns
     count = -(-days // step)
     starts = [monday + timedelta(days=step * k) for k in range(count)]
+    if live:
+        moment, bound, weight = Assignment.completed_at, start_of, literal_column("1")
+        where = (scope.condition(), Assignment.status.in_(DONE))
+    else:
+        moment, bound = DashboardCompletion.day, (lambda day: day)
+        weight = DashboardCompletion.completions
+        where = (scope.condition(DashboardCompletion.course_id, DashboardCompletion.cycle),)
     # Bucket k holds completions before the end of step k (in the company's time zone); the
     # comparisons are bound parameters, so the bucket is computed in a subquery and grouped
     # outside it (PostgreSQL cannot match a GROUP BY to a SELECT with its own parameters).
-    bucket = case(*((Assignment.completed_at < start_of(s + timedelta(days=step)), k)
+    bucket = case(*((moment < bound(s + timedelta(days=step)), k)
                     for k, s in enumerate(starts[:-1])), else_=count - 1) if count > 1 \
         else literal(0)
-    completed = (select(bucket.label("week"))
-                 .where(scope.condition(), Assignment.status.in_(DONE)).subquery())
-    per_week = dict(db.session.execute(
-        select(completed.c.week, func.count()).group_by(completed.c.week)).all())
+    completed = select(bucket.label("week"), weight.label("n")).where(*where).subquery()
+    per_week = {week: int(n) for week, n in db.session.execute(
+        select(completed.c.week, func.sum(completed.c.n)).group_by(completed.c.week)).all()}
     out, running = [], 0
     for k, s in enumerate(starts):
         running += per_week.get(k, 0)
@@ -297,9 +352,25 @@ def weeks(scope: Scope, courses: list[Figure], today: date) -> list[Week]:
     return out
 
 
-def dashboard(filters: DashboardFilters, today: date) -> Dashboard:
-    """Every figure of the dashboard for these filters: a fixed number of statements."""
-    catalog = course_cycles()
+def dashboard(filters: DashboardFilters, today: date, *, live: bool | None = None) -> Dashboard:
+    """Every figure of the dashboard for these filters: a fixed number of statements. From the
+    rollup when there is one (``live`` None), the figures of the day it was computed for,
+    kept per process for each (refresh, filters) since they cannot change; else (or ``live``
+    True) from the assignments, for ``today``."""
+    if not live:
+        state = db.session.execute(select(DashboardRollup.version, DashboardRollup.computed_at,
+                                          DashboardRollup.computed_for)).first()
+        if state is None and live is False:
+            raise LookupError("the dashboard's figures have not been computed yet")
+        if state is not None:
+            version, computed_at, computed_for = state
+            return FIGURES.get((version, filters), lambda: replace(_dashboard(
+                filters, computed_for, live=False), computed_at=computed_at, version=version))
+    return _dashboard(filters, today, live=True)
+
+
+def _dashboard(filters: DashboardFilters, today: date, *, live: bool) -> Dashboard:
+    catalog = course_cycles(live)
     current = current_cycles(catalog)
     unknown = None
     if filters.cycle is not None and not any(
@@ -317,8 +388,9 @@ def dashboard(filters: DashboardFilters, today: date) -> Dashboard:
         course_scope = Scope(tuple(pairs + [p for p in scope.pairs if p not in pairs]))
     else:
         course_scope = scope
-    courses, departments, locations = completion_figures(course_scope, scope, today, titles)
+    courses, departments, locations = completion_figures(course_scope, scope, today, titles,
+                                                         live)
     order = {(c.course_id, c.cycle): n for n, c in enumerate(catalog)}
     courses.sort(key=lambda f: order.get(f.key, len(order)))
     return Dashboard(filters, scope, catalog, current, courses, departments, locations,
-                     weeks(scope, courses, today), unknown)
+                     weeks(scope, courses, today, live), unknown)

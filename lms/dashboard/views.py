@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from certificates.pdf import render_pdf
 from lms.audit.services import record
@@ -24,13 +26,19 @@ from lms.dashboard.esg import (
     figures,
 )
 from lms.dashboard.links import ROSTER_PATH
-from lms.dashboard.services import DashboardFilters, dashboard
+from lms.dashboard.memo import Memo
+from lms.dashboard.services import Dashboard, DashboardFilters, dashboard
 from lms.db import db
 from lms.reports.spreadsheet import csv_chunks
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hr")
 log = logging.getLogger(__name__)
 FIRST_YEAR = 2000
+# Rendered charts of the rollup's figures, by (rollup, filters, language, base URL): building
+# the bars (a number formatted and a roster link encoded per cell) and rendering their SVG and
+# tables was most of the page once the figures came from the rollup. A few hundred KB each,
+# per worker process.
+CHARTS = Memo[Markup](32)
 
 
 def _int_arg(name: str) -> int | None:
@@ -46,9 +54,23 @@ def index():
     filters = DashboardFilters(course_id=_int_arg("course"),
                                cycle=cycle if cycle and len(cycle) <= 32 else None)
     data = dashboard(filters, today())
-    return render_template(
-        "dashboard/index.html", d=data,
-        charts=charts.build(data, base=request.script_root + ROSTER_PATH))
+    return render_template("dashboard/index.html", d=data, charts_html=_charts_html(data))
+
+
+def _charts_html(data: Dashboard) -> Markup:
+    """The charts' HTML: from the cache when the figures come from the rollup (the same
+    rollup, filters and language make the same charts), else built now."""
+    base = request.script_root + ROSTER_PATH
+
+    def render() -> Markup:
+        # render_template has escaped every value: the result is HTML, safe to insert as is.
+        return Markup(render_template("dashboard/_charts.html",  # noqa: S704
+                                      charts=charts.build(data, base=base)))
+
+    if data.version is None:
+        return render()
+    return CHARTS.get((data.version, data.filters, data.unknown_cycle, str(get_locale()),
+                       base), render)
 
 
 def _year() -> tuple[int, int]:

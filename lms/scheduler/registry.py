@@ -86,16 +86,25 @@ def _deliver_outbox(now: datetime) -> dict:
     return deliver_outbox(now)
 
 
+# The dashboard's figures are recomputed in the same transaction as a sync, so that they
+# never lag one.
 def _assignment_sync(now: datetime) -> dict:
     from lms.compliance.tasks import assignment_sync
+    from lms.dashboard.rollup import refresh_figures
 
-    return assignment_sync(now)
+    counts = assignment_sync(now)
+    refresh_figures(now)
+    return counts
 
 
 def _assignment_sync_requested(now: datetime) -> dict:
     from lms.compliance.tasks import assignment_sync_requested
+    from lms.dashboard.rollup import refresh_figures
 
-    return assignment_sync_requested(now)
+    counts = assignment_sync_requested(now)
+    if counts["requested"]:
+        refresh_figures(now)
+    return counts
 
 
 def _reminders(now: datetime) -> dict:
@@ -114,6 +123,12 @@ def _certificate_expiry(now: datetime) -> dict:
     from lms.compliance.tasks import certificate_expiry
 
     return certificate_expiry(now)
+
+
+def _dashboard_figures(now: datetime) -> dict:
+    from lms.dashboard.tasks import dashboard_figures
+
+    return dashboard_figures(now)
 
 
 def _export_jobs(now: datetime) -> dict:
@@ -143,6 +158,8 @@ JOBS: tuple[Job, ...] = (
         "Mark certifications whose certificate lapsed as expired; tell each holder once."),
     Job("class-reminders", _class_reminders, Daily(time(10, 0)),
         "Remind people booked in a class that starts within 36 hours (the day before)."),
+    Job("dashboard-figures", _dashboard_figures, Every(60),
+        "Recompute the HR dashboard's figures every 5 minutes, and soon after an HR import."),
     Job("export-jobs", _export_jobs, Every(60),
         "Build queued bulk exports (evidence packs), one at a time, with their progress."),
 )

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from courses.models import CourseVersion, Enrollment, Module, ModuleProgress
@@ -129,3 +130,58 @@ class Tags(HTMLParser):
         self.tags.add(tag)
         self.attributes.update(name for name, _ in attrs)
         self.hrefs += [value or "" for name, value in attrs if name in ("href", "src")]
+
+
+TODAY = date(2026, 6, 15)
+
+
+def frozen(day: date = TODAY):
+    return time_machine.travel(datetime.combine(day, time(10, 0), SHANGHAI), tick=False)
+
+
+@pytest.fixture
+def hr(app, make_employee):
+    """HR, signed in on the frozen day (a session from the real today would look expired)."""
+    make_employee("Hr Person", email="hr@example.com", roles=("hr",))
+    client = app.test_client()
+    with frozen():
+        assert client.post("/login", data={"email": "hr@example.com",
+                                           "password": PASSWORD}).status_code == 302
+    return client
+
+
+@pytest.fixture
+def org(catalog, person, assignment):
+    """Course A (code of conduct): cycles 2025 and 2026. Course B (harassment): "once".
+
+    A 2026, assigned 5 Jan 2026 (a Monday), due 31 Dec 2026:
+      s1 Sales/Hangzhou completed Sun 11 Jan 23:30 local (still week 1 locally; 15:30 UTC)
+      s2 Sales/Hangzhou completed 20 Jan       s3 Sales/Shanghai in progress
+      f1 Finance/Shanghai overdue (due 1 Mar)  f2 Finance/Shanghai waived (not counted)
+      f3 Finance/Shanghai expired (completed 2 Feb)   n1 no department/location, paused
+    A 2025: s1 completed, s2 closed.  B once: s1 overdue (due 1 Feb), s2 completed.
+    """
+    a, b = catalog["code-of-conduct"], catalog["harassment-prevention"]
+    s1 = person("S One", "Sales", "Hangzhou")
+    s2 = person("S Two", "Sales", "Hangzhou")
+    s3 = person("S Three", "Sales", "Shanghai")
+    f1 = person("F One", "Finance", "Shanghai")
+    f2 = person("F Two", "Finance", "Shanghai")
+    f3 = person("F Three", "Finance", "Shanghai")
+    n1 = person("N One", None, None)
+    assignment(s1, a, "2026", "completed", completed=at(date(2026, 1, 11), 23, 30))
+    assignment(s2, a, "2026", "completed", completed=at(date(2026, 1, 20)))
+    assignment(s3, a, "2026", "in_progress")
+    assignment(f1, a, "2026", "assigned", due_on=date(2026, 3, 1))
+    assignment(f2, a, "2026", "waived", due_on=date(2026, 3, 1))
+    assignment(f3, a, "2026", "expired", completed=at(date(2026, 2, 2)))
+    assignment(n1, a, "2026", "paused", due_on=date(2026, 3, 1))
+    assignment(s1, a, "2025", "completed", due_on=date(2025, 12, 31),
+               completed=at(date(2025, 5, 1)), assigned_on=date(2025, 1, 1))
+    assignment(s2, a, "2025", "closed", due_on=date(2025, 12, 31), assigned_on=date(2025, 1, 1))
+    assignment(s1, b, "once", "assigned", due_on=date(2026, 2, 1))
+    assignment(s2, b, "once", "completed", completed=at(date(2026, 1, 8)))
+    ids = {name: db.session.scalar(select(model.id).where(model.name == name))
+           for model, name in ((Department, "Sales"), (Department, "Finance"),
+                               (Location, "Hangzhou"), (Location, "Shanghai"))}
+    return {"a": a.id, "b": b.id, **ids}

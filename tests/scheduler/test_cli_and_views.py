@@ -19,7 +19,7 @@ def test_jobs_list_shows_each_job_its_schedule_and_last_run(runner, smtp_server)
     entries = {entry["job_id"]: entry for entry in map(json.loads, lines)}
     assert set(entries) == {"outbox-delivery", "assignment-sync", "assignment-sync-requested",
                             "reminders", "hr-digest", "certificate-expiry", "class-reminders",
-                            "export-jobs"}
+                            "dashboard-figures", "export-jobs"}
     entry = entries["outbox-delivery"]
     assert entry["job_id"] == "outbox-delivery" and entry["schedule"] == "every 1 min"
     assert entry["last_run"]["counts"] == {"sent": 0, "failed": 0, "deferred": 0}

@@ -32,7 +32,8 @@ def extra_jobs(monkeypatch):
 def test_the_registry_has_stable_ids_and_real_jobs():
     assert [job.id for job in registry.jobs()] == [
         "outbox-delivery", "assignment-sync", "assignment-sync-requested", "reminders",
-        "hr-digest", "certificate-expiry", "class-reminders", "export-jobs"]
+        "hr-digest", "certificate-expiry", "class-reminders", "dashboard-figures",
+        "export-jobs"]
     job = registry.get("outbox-delivery")
     assert job.schedule.describe() == "every 1 min"
     assert registry.get("assignment-sync").schedule.describe() == "daily at 02:00 (Asia/Shanghai)"
