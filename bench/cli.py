@@ -95,7 +95,7 @@ def _empty_database() -> None:
             db.session.execute(text(f"DELETE FROM {name}"))
     db.session.commit()
 
-ON_DATA = ("sync", "sync-noop", "overdue-sweep")
+ON_DATA = ("sync", "sync-noop", "overdue-sweep", "overdue-sweep-daily")
 # Run on the company with its three years of history (seeded once for all of them).
 ON_HISTORY = ("roster-csv", "roster-xlsx", "import-noop", "import-new", "team-50k", "pdf-first",
               "pdf-cached", "pages-load")
@@ -111,11 +111,15 @@ BENCHMARKS = ("content-check", *ON_HISTORY, *ON_DATA)
 @click.option("--runs", default=5, show_default=True, help="Measured runs after the warm-up.")
 @click.option("--seconds", default=5.0, show_default=True,
               help="Length of each load run (pages-load, pdf-cached).")
+@click.option("--page", "pages_only", multiple=True,
+              type=click.Choice(("my training", "course module", "certificate verify",
+                                 "team page (10 reports)", "HR dashboard")),
+              help="pages-load: only this page (repeat for several); default: every page.")
 @click.option("--database-url", help="Server for the scratch database of the data benchmarks "
               "(default: LMS_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres); "
               "'sqlite' for a scratch SQLite file.")
 def run_command(only: tuple[str, ...], as_json: bool, size: int | None, runs: int, seconds: float,
-                database_url: str | None) -> None:
+                pages_only: tuple[str, ...], database_url: str | None) -> None:
     """Run the benchmarks and print our median, the floor's, their ratio and the target."""
     from bench import content_check
 
@@ -128,11 +132,11 @@ def run_command(only: tuple[str, ...], as_json: bool, size: int | None, runs: in
             report(content_check.run(Path(workdir), count=size or 500, runs=runs))
     chosen = [name for name in (*ON_HISTORY, *ON_DATA) if not only or name in only]
     if chosen:
-        _run_on_data(chosen, size or 250_000, runs, seconds, database_url, report)
+        _run_on_data(chosen, size or 250_000, runs, seconds, database_url, report, pages_only)
 
 
 def _run_on_data(chosen: list[str], employees: int, runs: int, seconds: float,
-                 database_url: str | None, report) -> None:
+                 database_url: str | None, report, pages_only: tuple[str, ...] = ()) -> None:
     from bench import imports, overdue, pages, roster, scratch, sync
     from bench.dataset import seed_company
     from bench.history import clear_history
@@ -168,14 +172,14 @@ def _run_on_data(chosen: list[str], employees: int, runs: int, seconds: float,
                 for name in history:
                     if name in on_history:
                         report(on_history[name]())
-                loaded = [*(pages.PAGES if "pages-load" in history else ()),
+                loaded = [*((pages_only or pages.PAGES) if "pages-load" in history else ()),
                           *((pages.PDF_CACHED,) if "pdf-cached" in history else ())]
                 if loaded:
                     for result in pages.run_load(url, employees, logins, loaded, seconds,
                                                  min(runs, 3)):
                         report(result)
                 on_data = {"sync": sync.run_from_empty, "sync-noop": sync.run_noop,
-                           "overdue-sweep": overdue.run}
+                           "overdue-sweep": overdue.run, "overdue-sweep-daily": overdue.run_daily}
                 if history and any(name in on_data for name in chosen):
                     clear_history()  # these start from the company without assignments
                     scratch.analyze()

@@ -115,6 +115,10 @@ def module_states(enrollment: Enrollment) -> list[ModuleState]:
             ModuleProgress.enrollment_id == enrollment.id, ModuleProgress.completed_at.is_not(None)
         )
     ))
+    return _states(enrollment, done)
+
+
+def _states(enrollment: Enrollment, done: set[int]) -> list[ModuleState]:
     states, previous_done = [], True
     for module in enrollment.version.modules:
         completed = module.id in done
@@ -130,16 +134,30 @@ def resume_position(states: list[ModuleState]) -> int | None:
 
 def open_module(enrollment: Enrollment, position: int) -> ModuleState:
     """The module at a position, if the learner may read it; records the first view."""
-    states = module_states(enrollment)
+    return view_module(enrollment, position)[0]
+
+
+def view_module(enrollment: Enrollment,
+                position: int) -> tuple[ModuleState, list[ModuleState], bool]:
+    """``open_module``, with every module's state and whether this was the first view (a row
+    was added, to be committed). A first view completes nothing, so the states read before
+    it are still the states after it: the page needs no second read."""
+    # Every progress row of the enrollment at once: the completed ones make the states, and
+    # whether this module has one says if this is its first view.
+    progress = {row.module_id: row for row in db.session.scalars(
+        select(ModuleProgress).where(ModuleProgress.enrollment_id == enrollment.id))}
+    states = _states(enrollment, {module_id for module_id, row in progress.items()
+                                  if row.completed_at is not None})
     state = next((s for s in states if s.module.position == position), None)
     if state is None:
         raise LookupError(position)
     if not state.open:
         raise CourseRuleError(_l("Read the modules in order: finish the earlier ones first."))
-    if db.session.get(ModuleProgress, (enrollment.id, state.module.id)) is None:
+    first_view = state.module.id not in progress
+    if first_view:
         db.session.add(ModuleProgress(enrollment_id=enrollment.id, module_id=state.module.id))
         db.session.flush()
-    return state
+    return state, states, first_view
 
 
 def complete_module(enrollment: Enrollment, position: int) -> None:

@@ -11,8 +11,8 @@ from courses.services import (
     all_modules_done,
     complete_module,
     module_states,
-    open_module,
     sign_attestation,
+    view_module,
 )
 from lms.db import db
 from lms.i18n import translated
@@ -25,14 +25,16 @@ bp = Blueprint("courses", __name__)
 def module(enrollment_id: int, position: int):
     enrollment = own_enrollment(enrollment_id)
     try:
-        state = open_module(enrollment, position)
+        state, states, first_view = view_module(enrollment, position)
     except LookupError:
         abort(404)
     except CourseRuleError as exc:
         flash(str(exc), "error")
         return redirect(url_for("training.course_home", enrollment_id=enrollment.id))
-    db.session.commit()
-    states = module_states(enrollment)
+    if first_view:
+        # Only then is there something to commit; committing also expires every loaded
+        # object, and the page would read them all again.
+        db.session.commit()
     return render_template(
         "courses/module.html", enrollment=enrollment, state=state, states=states,
         form=CompleteModuleForm(), count=len(states),

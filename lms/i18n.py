@@ -23,11 +23,17 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 
+import flask_babel
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
+from babel.support import NullTranslations
 from flask import current_app, has_app_context, has_request_context
+from flask.globals import _cv_app
 from flask_babel import (
+    Domain,
+    format_date,
     format_datetime,
     format_number,
     format_time,
@@ -230,9 +236,97 @@ def translated_option(question, option, field: str, locale: str | None = None):
     return getattr(option, field)
 
 
+def _babel_namespace():
+    """Flask-Babel's per-context namespace (``g._flask_babel``), made as Flask-Babel makes it,
+    or None outside an app context. Read from the context variable directly: each access
+    through the ``g`` proxy costs about a microsecond, and this runs for every translated
+    string."""
+    app_context = _cv_app.get(None)
+    if app_context is None:
+        return None
+    namespace = app_context.g.__dict__.get("_flask_babel")
+    if namespace is None:
+        namespace = app_context.g._flask_babel = SimpleNamespace()
+    return namespace
+
+
+class ContextDomain(Domain):
+    """Flask-Babel's domain, its translations object remembered for the rest of the context.
+
+    Flask-Babel 4 finds the catalog in its process-wide cache on every ``gettext`` by a key it
+    rebuilds each time (``str(locale)``): several microseconds a call against 0.1 for the
+    catalog lookup itself, and a page makes hundreds of calls. Here the object found is kept
+    on Flask-Babel's own per-context namespace together with the domain and the locale it was
+    found for, and reused only while both are the same objects: under ``force_locale`` (e-mails
+    and PDFs in the recipient's language) and after ``refresh()`` the locale object changes, so
+    the lookup is made again. Nothing outlives the app context (a request), so nothing can go
+    stale between requests or processes; the process-wide catalog cache is Flask-Babel's."""
+
+    def get_translations(self):
+        namespace = _babel_namespace()
+        if namespace is None:
+            return NullTranslations()
+        remembered = getattr(namespace, "lms_translations", None)
+        if remembered is not None and remembered[0] is self \
+                and remembered[1] is getattr(namespace, "babel_locale", None):
+            return remembered[2]
+        translations = super().get_translations()  # selects the locale if not done yet
+        namespace.lms_translations = (self, namespace.babel_locale, translations)
+        return translations
+
+
+def current_translations():
+    """What ``flask_babel.get_translations()`` returns, without its proxy lookups when this
+    context has already found it (templates call this for every ``_()``)."""
+    namespace = _babel_namespace()
+    if namespace is not None:
+        remembered = getattr(namespace, "lms_translations", None)
+        if remembered is not None \
+                and remembered[0] is getattr(namespace, "babel_domain", None) \
+                and remembered[1] is getattr(namespace, "babel_locale", None):
+            return remembered[2]
+    return flask_babel.get_translations()
+
+
+def format_date_remembered(value=None, format=None, rebase=True) -> str:
+    """Flask-Babel's ``format_date``, each (date, format, language) formatted once per context:
+    a list repeats the same few dates (a cycle's due date on every row), and each formatting
+    looks up the locale, the timezone and the pattern again."""
+    namespace = _babel_namespace()
+    if value is None or namespace is None:
+        return format_date(value, format, rebase)
+    locale = getattr(namespace, "babel_locale", None) or get_locale()
+    key = (type(value), value, format, rebase, locale)
+    remembered = namespace.__dict__.setdefault("lms_dates", {})
+    text = remembered.get(key)
+    if text is None:
+        text = remembered[key] = format_date(value, format, rebase)
+    return text
+
+
+def _install_domain(app) -> None:
+    # Babel() is one instance shared by every app in the process (the tests build many); its
+    # domain (and the catalog cache in it) is made once, as Flask-Babel would make it.
+    babel = app.extensions["babel"].instance
+    if not isinstance(babel.__dict__.get("domain_instance"), ContextDomain):
+        babel.domain_instance = ContextDomain(domain=app.extensions["babel"].default_domain)
+    # The same callables Flask-Babel installs, reading the remembered translations.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: current_translations().ugettext(s),
+        ngettext=lambda s, p, n: current_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: current_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    # ``_`` is Jinja's alias that looks ``gettext`` up in the template context and calls it
+    # through the context on every use; no template rebinds ``gettext``, so point ``_`` at it.
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
+
+
 def init_app(app) -> None:
     """Find the offered languages and say when a catalog was not compiled (English would be
     shown instead of it, silently)."""
+    _install_domain(app)
     directories = [Path(d) for d in app.extensions["babel"].translation_directories]
     found = dict.fromkeys(name for d in directories for name in discover_locales(d))
     app.config.setdefault("LMS_LOCALES", tuple(found))

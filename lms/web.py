@@ -7,7 +7,7 @@ import logging
 
 from babel.dates import format_date as babel_format_date
 from flask import Flask, g, has_request_context, render_template, request
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -165,7 +165,7 @@ def init_app(app: Flask) -> None:
 
         return {"org": org,
                 "markdown": lambda text, inline=False: render_markdown(
-                    text, org(), inline=inline), "format_date": format_date,
+                    text, org(), inline=inline), "format_date": i18n.format_date_remembered,
                 "tr": translated, "tr_option": translated_option}
 
     app.add_template_filter(local_date, "local_date")

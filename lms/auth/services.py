@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from lms.auth.models import AuthSession
 from lms.db import db, utcnow
 from lms.people.models import Employee
+from lms.people.org import manages_anyone
 
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong
@@ -62,24 +65,39 @@ def open_session(employee: Employee, hours: int, ip: str | None, user_agent: str
     return token
 
 
+@lru_cache(maxsize=1)
+def _session_user_query():
+    # Built once: the statement (with its aliased subquery) costs more to construct than to
+    # run, and it runs on every signed-in request.
+    return (
+        select(Employee, manages_anyone(Employee.id).label("manages_team"))
+        .join(AuthSession, AuthSession.employee_id == Employee.id)
+        .options(joinedload(Employee.role_grants))
+        .where(
+            AuthSession.token_hash == bindparam("token_hash"),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > bindparam("now"),
+            Employee.active.is_(True),
+        )
+    )
+
+
 def load_session_user(token: str) -> Employee | None:
-    """The employee behind a live session token; None if it was ended, expired or deactivated."""
+    """The employee behind a live session token; None if it was ended, expired or deactivated.
+
+    Every page's navigation asks for the person's roles and whether they manage anyone: both
+    come with the employee in this one query (the roles eagerly joined, ``manages_team`` set
+    on the instance for this request) rather than as two more round trips per page."""
     if not token:
         return None
     row = db.session.execute(
-        select(AuthSession, Employee)
-        .join(Employee, Employee.id == AuthSession.employee_id)
-        .where(
-            AuthSession.token_hash == _hash_token(token),
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > utcnow(),
-            Employee.active.is_(True),
-        )
-    ).first()
+        _session_user_query(), {"token_hash": _hash_token(token), "now": utcnow()}
+    ).unique().first()
     if row is None:
         return None
     employee = row.Employee
     employee.session_token = token
+    employee.manages_team = bool(row.manages_team)
     return employee
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from certificates.models import Certificate
 from certificates.services import issue_certificate
@@ -162,9 +163,10 @@ def display_status(status: str, due_on: date, today: date, enrollment_status: st
     return "in_progress" if status == "in_progress" else "not_started"
 
 
-def training_rows(employee_id: int, today: date, locale: str = "en") -> list[TrainingRow]:
-    """Every assignment of a person with status and progress, in one query: overdue first,
-    then by due date, completed last."""
+@lru_cache(maxsize=1)
+def _training_query():
+    # Built once (the person is a parameter): constructing this statement and its cache key
+    # cost more than running it, on the page every learner opens first.
     # The version shown: the one being taken, else the currently published one.
     shown_version = func.coalesce(Enrollment.course_version_id, (
         select(CourseVersion.id).where(CourseVersion.course_id == Assignment.course_id,
@@ -183,15 +185,22 @@ def training_rows(employee_id: int, today: date, locale: str = "en") -> list[Tra
     signed = (select(func.count()).select_from(Attestation)
               .where(Attestation.enrollment_id == Enrollment.id).correlate(Enrollment)
               .scalar_subquery())
-    rows = db.session.execute(
+    return (
         select(Assignment, CourseVersion, Enrollment.status, modules_total, modules_done, has_quiz,
                signed, Certificate.code, Certificate.expires_on)
         .outerjoin(Enrollment, Enrollment.id == Assignment.enrollment_id)
         .join(CourseVersion, CourseVersion.id == shown_version)
         .outerjoin(Certificate, and_(Certificate.enrollment_id == Assignment.enrollment_id,
                                      Certificate.revoked_at.is_(None)))
-        .where(Assignment.employee_id == employee_id, Assignment.status != "closed")
-    ).all()
+        .where(Assignment.employee_id == bindparam("employee_id"),
+               Assignment.status != "closed")
+    )
+
+
+def training_rows(employee_id: int, today: date, locale: str = "en") -> list[TrainingRow]:
+    """Every assignment of a person with status and progress, in one query: overdue first,
+    then by due date, completed last."""
+    rows = db.session.execute(_training_query(), {"employee_id": employee_id}).all()
     result = []
     for (assignment, version, enrollment_status, total, done, quiz_count, signs, code,
          expires_on) in rows:

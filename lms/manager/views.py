@@ -52,12 +52,20 @@ def manager_required(view):
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
-        g.manages_team = is_manager(current_user.id)
-        if not g.manages_team:
+        if not _manages_team():
             abort(403)
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _manages_team() -> bool:
+    """Whether the signed-in person manages anyone, asked at most once a request: the session
+    loader already asked it in the query that loaded them (this request, not a cache)."""
+    if "manages_team" not in g:
+        known = current_user.manages_team
+        g.manages_team = is_manager(current_user.id) if known is None else known
+    return g.manages_team
 
 
 @bp.app_context_processor
@@ -68,9 +76,7 @@ def _team_link():
     def manages_team() -> bool:
         if not current_user.is_authenticated:
             return False
-        if "manages_team" not in g:
-            g.manages_team = is_manager(current_user.id)
-        return g.manages_team
+        return _manages_team()
 
     return {"manages_team": manages_team}
 

@@ -72,6 +72,9 @@ class Employee(Base):
     # Flask-Login protocol. get_id() returns the server-side session token set at sign-in or
     # load time, never the primary key, so that a session can be ended on the server.
     session_token = None
+    # Whether they had an active direct report when signed in for this request (set by the
+    # session loader with the same query); None when not loaded that way.
+    manages_team = None
     is_authenticated = True
     is_anonymous = False
 

@@ -1,5 +1,6 @@
 """The learner's way through a course, through the web layer."""
 
+import re
 from datetime import UTC, date
 
 from sqlalchemy import func, select
@@ -158,3 +159,33 @@ def test_someone_elses_records_are_not_found(client, app, make_employee, make_as
     assert other.post(f"/training/{assignment.id}/start").status_code == 404
     assert other.post(f"/quiz/attempts/{attempt.id}", data={"q0": ["0"]}).status_code == 404
     assert other.post(f"/learn/{enrollment.id}/modules/1").status_code == 404
+
+
+def test_a_module_page_records_the_first_view_only_and_reads_the_same_every_time(
+        client, make_employee, make_assignment, catalog, login):
+    """The first view is recorded (and committed); later views write nothing and show the same
+    page, states included, as the first (the states are read once, before the view)."""
+    from courses.models import ModuleProgress
+
+    _, assignment = _employee_with_course(make_employee, make_assignment, catalog, login, client,
+                                          "code-of-conduct")
+    enrollment = helpers.start(client, assignment)
+    client.post(f"/learn/{enrollment.id}/modules/1")
+    first = client.get(f"/learn/{enrollment.id}/modules/2")
+    assert first.status_code == 200
+    rows = db.session.execute(select(ModuleProgress.module_id, ModuleProgress.first_viewed_at,
+                                     ModuleProgress.completed_at)
+                              .where(ModuleProgress.enrollment_id == enrollment.id)
+                              .order_by(ModuleProgress.module_id)).all()
+    assert len(rows) == 2 and rows[0].completed_at is not None and rows[1].completed_at is None
+    again = client.get(f"/learn/{enrollment.id}/modules/2")
+    # The same page but for the CSRF tokens (signed with the time).
+    token = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+')
+    assert token.sub(r"\1", again.text) == token.sub(r"\1", first.text)
+    assert db.session.execute(select(ModuleProgress.module_id, ModuleProgress.first_viewed_at,
+                                     ModuleProgress.completed_at)
+                              .where(ModuleProgress.enrollment_id == enrollment.id)
+                              .order_by(ModuleProgress.module_id)).all() == rows
+    back = client.get(f"/learn/{enrollment.id}/modules/1")
+    assert back.status_code == 200
+    assert client.get(f"/learn/{enrollment.id}/modules/3").status_code == 302  # still in order

@@ -164,3 +164,24 @@ def test_the_navigation_helper_knows_who_manages(app, org):
                 g._login_user = db.session.scalar(select(Employee).where(
                     Employee.email == email))
             assert render_template_string("{{ manages_team() }}") == expected, email
+
+
+def test_the_navigation_follows_reports_and_roles_on_every_request(org, make_employee, as_user):
+    """Whether someone manages anyone and their roles come with the session's own query: the
+    "My team" link and the HR menu show as they are now, request after request."""
+    client = as_user("rival@example.com")
+    assert 'href="/team"' in client.get("/training").text
+    org["outsider"].active = False
+    db.session.commit()
+    page = client.get("/training").text
+    assert 'href="/team"' not in page and 'href="/hr/dashboard"' not in page
+    make_employee("New Report", email="new-report@example.com", manager=org["rival"])
+    db.session.commit()
+    assert 'href="/team"' in client.get("/training").text
+    hr = make_employee("Hr Person", email="hr-person@example.com", roles=("hr",))
+    hr_client = as_user("hr-person@example.com")
+    page = hr_client.get("/training").text
+    assert 'href="/hr/dashboard"' in page and 'href="/team"' not in page
+    db.session.delete(hr.role_grants[0])
+    db.session.commit()
+    assert 'href="/hr/dashboard"' not in hr_client.get("/training").text
