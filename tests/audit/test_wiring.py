@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import sqlalchemy as sa
 
 from lms.audit.models import AuditEvent
 from lms.audit.services import record
+from lms.clock import today as company_today
 from lms.db import db
 from tests.conftest import PASSWORD
 
@@ -76,7 +76,8 @@ def test_admins_browse_filter_and_export(client, login, make_employee):
     only = client.get("/admin/audit?action=import").get_data(as_text=True)
     assert "&lt;b&gt;x&lt;/b&gt;" in only and "calc" not in only
     assert client.get("/admin/audit?from=yesterday").status_code == 400
-    assert "1 entry" in client.get(f"/admin/audit?actor=script&to={date.today()}").get_data(
+    # The filter's days are the company's (Shanghai): after 16:00 UTC its today is tomorrow.
+    assert "1 entry" in client.get(f"/admin/audit?actor=script&to={company_today()}").get_data(
         as_text=True)
     response = client.get("/admin/audit/export.csv?action=export")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
