@@ -20,6 +20,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
 
+from bench.names import PAGES, PDF_CACHED
+
 bench_cli = AppGroup("bench", help="Benchmarks, each against its floor in the same run.")
 
 # SQLite is for the demo: beyond this the seed (and every benchmark) is PostgreSQL's job.
@@ -112,8 +114,7 @@ BENCHMARKS = ("content-check", *ON_HISTORY, *ON_DATA)
 @click.option("--seconds", default=5.0, show_default=True,
               help="Length of each load run (pages-load, pdf-cached).")
 @click.option("--page", "pages_only", multiple=True,
-              type=click.Choice(("my training", "course module", "certificate verify",
-                                 "team page (10 reports)", "HR dashboard")),
+              type=click.Choice(PAGES),
               help="pages-load: only this page (repeat for several); default: every page.")
 @click.option("--database-url", help="Server for the scratch database of the data benchmarks "
               "(default: LMS_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres); "
@@ -172,8 +173,8 @@ def _run_on_data(chosen: list[str], employees: int, runs: int, seconds: float,
                 for name in history:
                     if name in on_history:
                         report(on_history[name]())
-                loaded = [*((pages_only or pages.PAGES) if "pages-load" in history else ()),
-                          *((pages.PDF_CACHED,) if "pdf-cached" in history else ())]
+                loaded = [*((pages_only or PAGES) if "pages-load" in history else ()),
+                          *((PDF_CACHED,) if "pdf-cached" in history else ())]
                 if loaded:
                     for result in pages.run_load(url, employees, logins, loaded, seconds,
                                                  min(runs, 3)):

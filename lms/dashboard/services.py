@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import (
     and_,
@@ -36,7 +37,6 @@ from sqlalchemy import (
 from courses.models import Course, CourseVersion
 from lms.clock import local_date, start_of
 from lms.compliance.models import Assignment
-from lms.dashboard.memo import Memo
 from lms.dashboard.models import DashboardCompletion, DashboardFigure, DashboardRollup
 from lms.db import db
 from lms.people.models import Department, Employee, Location
@@ -49,9 +49,6 @@ ROSTER_COUNTED = ("assigned", "in_progress", "overdue", "paused", "completed", "
 MAX_CYCLES_SHOWN = 12  # a course's cycles on the by-cycle chart, latest first
 MAX_POINTS = 60  # columns on the time chart; longer cycles get two-week (or longer) steps
 WORK_MEM = "32MB"  # PostgreSQL, for the grouping statements only (see ``set_work_mem``)
-# The figures of the last refreshes, per (refresh, filters): a few KB each. Names (course
-# titles, departments, locations) are therefore those of the refresh too.
-FIGURES: Memo[Dashboard] = Memo(64)
 
 
 @dataclass(frozen=True)
@@ -144,6 +141,7 @@ class Dashboard:
     weeks: list[Week]
     unknown_cycle: str | None = None  # asked for, but the course has no such cycle
     computed_at: datetime | None = None  # from the rollup refreshed then; None: computed now
+    computed_for: date | None = None  # that refresh's company-local day
     version: str | None = None  # that refresh's (``DashboardRollup.version``)
 
     @property
@@ -363,10 +361,19 @@ def dashboard(filters: DashboardFilters, today: date, *, live: bool | None = Non
         if state is None and live is False:
             raise LookupError("the dashboard's figures have not been computed yet")
         if state is not None:
-            version, computed_at, computed_for = state
-            return FIGURES.get((version, filters), lambda: replace(_dashboard(
-                filters, computed_for, live=False), computed_at=computed_at, version=version))
+            return rollup_dashboard(*state, filters)
     return _dashboard(filters, today, live=True)
+
+
+# Kept per process for the last refreshes and filters, a few KB each: a refresh's figures never
+# change, and a new refresh has a new version, so old entries simply age out. Names (course
+# titles, departments, locations) are therefore those of the refresh too.
+@lru_cache(maxsize=64)
+def rollup_dashboard(version: str, computed_at: datetime, computed_for: date,
+                     filters: DashboardFilters) -> Dashboard:
+    """The figures of one rollup refresh (``DashboardRollup``'s version, time and day)."""
+    return replace(_dashboard(filters, computed_for, live=False), computed_at=computed_at,
+                   computed_for=computed_for, version=version)
 
 
 def _dashboard(filters: DashboardFilters, today: date, *, live: bool) -> Dashboard:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from flask import Blueprint, Response, render_template, request
 from flask_babel import get_locale
@@ -26,20 +27,13 @@ from lms.dashboard.esg import (
     figures,
 )
 from lms.dashboard.links import ROSTER_PATH
-from lms.dashboard.memo import Memo
-from lms.dashboard.services import Dashboard, DashboardFilters, dashboard
+from lms.dashboard.services import Dashboard, DashboardFilters, dashboard, rollup_dashboard
 from lms.db import db
 from lms.reports.spreadsheet import csv_chunks
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hr")
 log = logging.getLogger(__name__)
 FIRST_YEAR = 2000
-# Rendered charts of the rollup's figures, by (rollup, filters, language, base URL): building
-# the bars (a number formatted and a roster link encoded per cell) and rendering their SVG and
-# tables was most of the page once the figures came from the rollup. A few hundred KB each,
-# per worker process.
-CHARTS = Memo[Markup](32)
-
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "").strip()
@@ -58,19 +52,28 @@ def index():
 
 
 def _charts_html(data: Dashboard) -> Markup:
-    """The charts' HTML: from the cache when the figures come from the rollup (the same
-    rollup, filters and language make the same charts), else built now."""
+    """The charts' HTML: kept per process when the figures come from the rollup (the same
+    refresh, filters and language make the same charts), else drawn now."""
     base = request.script_root + ROSTER_PATH
-
-    def render() -> Markup:
-        # render_template has escaped every value: the result is HTML, safe to insert as is.
-        return Markup(render_template("dashboard/_charts.html",  # noqa: S704
-                                      charts=charts.build(data, base=base)))
-
     if data.version is None:
-        return render()
-    return CHARTS.get((data.version, data.filters, data.unknown_cycle, str(get_locale()),
-                       base), render)
+        return _draw_charts(data, base)
+    return _rollup_charts(data.version, data.computed_at, data.computed_for, data.filters,
+                          str(get_locale()), base)
+
+
+# Drawing the bars (a number formatted and a roster link encoded per cell) and rendering their
+# SVG and tables was most of the page once the figures came from the rollup. A few hundred KB
+# each; the language and base URL are in the key because the drawing uses them.
+@lru_cache(maxsize=32)
+def _rollup_charts(version, computed_at, computed_for, filters, locale: str,
+                   base: str) -> Markup:
+    return _draw_charts(rollup_dashboard(version, computed_at, computed_for, filters), base)
+
+
+def _draw_charts(data: Dashboard, base: str) -> Markup:
+    # render_template has escaped every value: the result is HTML, safe to insert as is.
+    return Markup(render_template("dashboard/_charts.html",  # noqa: S704
+                                  charts=charts.build(data, base=base)))
 
 
 def _year() -> tuple[int, int]:

@@ -53,7 +53,9 @@ def assert_rollup_equals_live(today: date) -> int:
         stored = dashboard(chosen, today, live=False)
         assert stored.computed_at == noon(today) and live.computed_at is None
         assert stored.version is not None and live.version is None
-        assert dataclasses.replace(stored, computed_at=None, version=None) == live, chosen
+        assert stored.computed_for == today and live.computed_for is None
+        assert dataclasses.replace(stored, computed_at=None, computed_for=None,
+                                   version=None) == live, chosen
     return len(filters)
 
 
