@@ -266,13 +266,20 @@ class ContextDomain(Domain):
         namespace = _babel_namespace()
         if namespace is None:
             return NullTranslations()
-        remembered = getattr(namespace, "lms_translations", None)
-        if remembered is not None and remembered[0] is self \
-                and remembered[1] is getattr(namespace, "babel_locale", None):
-            return remembered[2]
-        translations = super().get_translations()  # selects the locale if not done yet
-        namespace.lms_translations = (self, namespace.babel_locale, translations)
+        translations = _remembered(namespace, self)
+        if translations is None:
+            translations = super().get_translations()  # selects the locale if not done yet
+            namespace.lms_translations = (self, namespace.babel_locale, translations)
         return translations
+
+
+def _remembered(namespace, domain):
+    """The translations this context found for ``domain`` in its current locale, or None."""
+    remembered = getattr(namespace, "lms_translations", None)
+    if remembered is not None and remembered[0] is domain \
+            and remembered[1] is getattr(namespace, "babel_locale", None):
+        return remembered[2]
+    return None
 
 
 def current_translations():
@@ -280,11 +287,9 @@ def current_translations():
     context has already found it (templates call this for every ``_()``)."""
     namespace = _babel_namespace()
     if namespace is not None:
-        remembered = getattr(namespace, "lms_translations", None)
-        if remembered is not None \
-                and remembered[0] is getattr(namespace, "babel_domain", None) \
-                and remembered[1] is getattr(namespace, "babel_locale", None):
-            return remembered[2]
+        translations = _remembered(namespace, getattr(namespace, "babel_domain", None))
+        if translations is not None:
+            return translations
     return flask_babel.get_translations()
 
 
