@@ -76,7 +76,7 @@ ACCESS = {
     "classroom.hr_classes": "hr", "classroom.sheet_csv": "hr", "classroom.sheet_xlsx": "hr",
     "classroom.sheet_pdf": "hr",
     "dashboard.index": "hr", "dashboard.esg": "hr", "dashboard.esg_csv": "hr",
-    "dashboard.esg_pdf": "hr",
+    "dashboard.esg_pdf": "hr", "dashboard.groups": "hr",
     "api.assignments": "token", "api.completions": "token", "api.certificates": "token",
     "api.roster": "token", "api.openapi": "public",
     "api_admin.tokens": "admin", "api_admin.revoke_token": "admin",
@@ -144,7 +144,7 @@ def world(app, make_employee, make_assignment, catalog, login):
         "filename": "app.css", "requirement_id": requirement.id, "employee_id": owner.id,
         "leave_id": leave.id, "job_id": job.id, "token_id": api_token.id,
         "digest": digest,
-        "class_id": session.id,
+        "class_id": session.id, "dimension": "departments",
     }
 
 

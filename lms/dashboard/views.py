@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -40,40 +40,69 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
+# The pages listing every department or location, and the name each has in the charts.
+GROUP_PAGES = {"departments": "department", "locations": "location"}
+
+
+def _filters() -> DashboardFilters:
+    cycle = request.args.get("cycle", "").strip()
+    return DashboardFilters(course_id=_int_arg("course"),
+                            cycle=cycle if cycle and len(cycle) <= 32 else None)
+
+
 @bp.get("/dashboard")
 @role_required("hr", "admin")
 def index():
     """Completion and overdue by course, department and location, and over time."""
-    cycle = request.args.get("cycle", "").strip()
-    filters = DashboardFilters(course_id=_int_arg("course"),
-                               cycle=cycle if cycle and len(cycle) <= 32 else None)
+    filters = _filters()
     data = dashboard(filters, today())
-    return render_template("dashboard/index.html", d=data, charts_html=_charts_html(data))
+    every = tuple((name, url_for("dashboard.groups", dimension=page, course=filters.course_id,
+                                 cycle=filters.cycle))
+                  for page, name in GROUP_PAGES.items())
+    return render_template("dashboard/index.html", d=data,
+                           charts_html=_charts_html(data, "dashboard/_charts.html", every))
 
 
-def _charts_html(data: Dashboard) -> Markup:
+@bp.get("/dashboard/<any(departments, locations):dimension>")
+@role_required("hr", "admin")
+def groups(dimension: str):
+    """Every department (or location) of the selection, lowest completion first: the
+    dashboard's chart shows only the lowest few."""
+    filters = _filters()
+    data = dashboard(filters, today())
+    name = GROUP_PAGES[dimension]
+    return render_template("dashboard/groups.html", d=data, name=name,
+                           table_html=_charts_html(data, "dashboard/_group.html",
+                                                   only=f"by-{name}"))
+
+
+def _charts_html(data: Dashboard, template: str, every: tuple = (),
+                 only: str | None = None) -> Markup:
     """The charts' HTML: kept per process when the figures come from the rollup (the same
     refresh, filters and language make the same charts), else drawn now."""
     base = request.script_root + ROSTER_PATH
     if data.version is None:
-        return _draw_charts(data, base)
+        return _draw_charts(data, base, template, every, only)
     return _rollup_charts(data.version, data.computed_at, data.computed_for, data.filters,
-                          str(get_locale()), base)
+                          str(get_locale()), base, template, every, only)
 
 
 # Drawing the bars (a number formatted and a roster link encoded per cell) and rendering their
-# SVG and tables was most of the page once the figures came from the rollup. A few hundred KB
-# each; the language and base URL are in the key because the drawing uses them.
+# SVG and tables was most of the page once the figures came from the rollup. Up to a hundred
+# KB each; the language and base URL are in the key because the drawing uses them.
 @lru_cache(maxsize=32)
-def _rollup_charts(version, computed_at, computed_for, filters, locale: str,
-                   base: str) -> Markup:
-    return _draw_charts(rollup_dashboard(version, computed_at, computed_for, filters), base)
+def _rollup_charts(version, computed_at, computed_for, filters, locale: str, base: str,
+                   template: str, every: tuple, only: str | None) -> Markup:
+    return _draw_charts(rollup_dashboard(version, computed_at, computed_for, filters), base,
+                        template, every, only)
 
 
-def _draw_charts(data: Dashboard, base: str) -> Markup:
+def _draw_charts(data: Dashboard, base: str, template: str, every: tuple,
+                 only: str | None) -> Markup:
+    drawn = charts.build(data, base=base, every=dict(every))
     # render_template has escaped every value: the result is HTML, safe to insert as is.
-    return Markup(render_template("dashboard/_charts.html",  # noqa: S704
-                                  charts=charts.build(data, base=base)))
+    return Markup(render_template(template, charts=[  # noqa: S704
+        chart for chart in drawn if only is None or chart.id == only]))
 
 
 def _year() -> tuple[int, int]:

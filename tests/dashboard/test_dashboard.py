@@ -4,6 +4,7 @@ escaping, and a fixed number of statements whatever the head count."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, parse_qsl, urlsplit
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import event
 from werkzeug.datastructures import MultiDict
 
+from lms.dashboard.charts import GROUP_BARS
 from lms.dashboard.links import roster_url
 from lms.dashboard.services import DashboardFilters, Figure, dashboard
 from lms.db import db
@@ -305,3 +307,55 @@ def test_the_page_is_a_fixed_number_of_statements(app, hr, catalog, person, assi
         return len(seen)
 
     assert statements_for(10) == statements_for(100)
+
+
+def _get(client, url: str) -> tuple[str, Page]:
+    with frozen():
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.text[:500])
+    parser = Page()
+    parser.feed(response.text)
+    return response.text, parser
+
+
+def test_the_lowest_departments_are_charted_and_every_one_is_listed(hr, catalog, person,
+                                                                    assignment):
+    course = catalog["code-of-conduct"]
+    count = GROUP_BARS + 2
+    for n in range(count):
+        # Five departments at 0 %, the rest at 100 %: the chart keeps the five and the lowest
+        # of the rest by name.
+        employee = person(f"P {n}", f"Dept {n:02}", "Hangzhou")
+        assignment(employee, course, "2026", "assigned" if n < 5 else "completed",
+                   completed=None if n < 5 else at(date(2026, 2, 2)))
+    text, page = _get(hr, f"/hr/dashboard?course={course.id}")
+    summary = f"The {GROUP_BARS} departments with the lowest completion, of {count}."
+    assert summary in text
+    every = f"/hr/dashboard/departments?course={course.id}"
+    assert f'<a href="{every}">All {count} departments</a>' in text
+    charted = [f"Dept {n:02}" for n in range(GROUP_BARS)]
+    assert all(name in text for name in charted)
+    assert f"Dept {count - 1}" not in text and f"Dept {count - 2}" not in text
+    chart = next(svg for svg in page.svgs if svg["aria-labelledby"].startswith("by-department"))
+    bars = [attrs for tag, attrs in chart["children"] if attrs.get("class") == "chart-bar"]
+    assert len(bars) == GROUP_BARS
+    # One location: nothing left out, so no link.
+    assert "/hr/dashboard/locations" not in text
+
+    text, listing = _get(hr, every)
+    assert summary not in text and "Back to the dashboard" in text
+    rows = re.findall(r'<th scope="row"><a href="[^"]*">(Dept \d+)</a></th>', text)
+    assert rows == [f"Dept {n:02}" for n in range(count)]
+    numbered = [(href, label.split()[0]) for href, label in listing.links
+                if label.split()[0].isdigit()]
+    assert len(numbered) == 3 * count  # completed, assigned and overdue per department
+    for href, number in numbered:
+        assert _roster_count(href) == int(number), href
+    # The filters apply, and clearing them stays on this page.
+    assert f'<option value="{course.id}" selected>' in text
+    assert '<a class="button" href="/hr/dashboard/departments">' in text
+
+    text, _ = _get(hr, "/hr/dashboard/locations")
+    assert re.findall(r'<th scope="row"><a href="[^"]*">([^<]+)</a></th>', text) == ["Hangzhou"]
+    with frozen():
+        assert hr.get("/hr/dashboard/teams").status_code == 404

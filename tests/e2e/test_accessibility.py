@@ -192,7 +192,8 @@ def test_every_page_passes_axe(live_server: str, browser: Browser, world):
         "hr@example.com": [
             "/hr/overdue", f"/hr/assignments/{w['overdue']}", "/hr/requirements",
             "/hr/requirements/new", f"/hr/requirements/{w['requirement']}",
-            f"/hr/people/{w['late']}/leave", "/hr/roster", "/hr/dashboard", "/hr/esg",
+            f"/hr/people/{w['late']}/leave", "/hr/roster", "/hr/dashboard",
+            "/hr/dashboard/departments", "/hr/esg",
             "/hr/import", f"/hr/import/{w['digest']}", "/hr/evidence",
         ],
         "admin@example.com": ["/admin/audit", "/admin/jobs", "/admin/api-tokens"],

@@ -28,6 +28,7 @@ FILTERS = {
     "/team": ("course", "status", "department", "location", "direct", "page"),
     "/hr/esg": ("cycle", "course", "department", "location", "year"),
     "/hr/dashboard": ("cycle", "course", "department", "location"),
+    "/hr/dashboard/departments": ("cycle", "course"),
 }
 # Attributes a template sets when a filter value happens to match a choice ("1" is a payload).
 STATE_ATTRIBUTES = {"selected", "checked", "aria-current", "aria-invalid", "aria-describedby"}
