@@ -49,7 +49,8 @@ class Employee(Base):
     )
     hire_date: Mapped[date | None] = mapped_column(Date)
     leave_date: Mapped[date | None] = mapped_column(Date)
-    locale: Mapped[str] = mapped_column(String(16), default="en")
+    # Indexed for the languages people have (a handful), read by walking the index.
+    locale: Mapped[str] = mapped_column(String(16), default="en", index=True)
     gender: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Provisioning (SCIM): the HR system's own id for the person, and when it deleted them.

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.compliance import reminders
 from lms.compliance.models import AssignmentEvent
 from lms.compliance.reminders import reminder_step, send_hr_digest, send_reminders
 from lms.db import db
@@ -40,7 +41,10 @@ def _keys() -> list[str]:
     return list(db.session.scalars(select(OutboxMessage.key).order_by(OutboxMessage.id)))
 
 
-def test_the_exact_emails_on_each_day(overdue_case):
+# FEW = 0: every message through the statement the sweep uses for many (the first sweep).
+@pytest.mark.parametrize("few", [reminders.FEW, 0])
+def test_the_exact_emails_on_each_day(overdue_case, monkeypatch, few):
+    monkeypatch.setattr(reminders, "FEW", few)
     sent: dict[date, list[str]] = {}
     day = date(2026, 12, 1)
     while day <= date(2027, 2, 15):
