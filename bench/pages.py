@@ -31,7 +31,15 @@ from sqlalchemy import select
 
 from bench.harness import Result, Step, compare
 from bench.history import BENCH_PASSWORD
-from bench.names import PAGES, PDF_CACHED
+from bench.names import (
+    DASHBOARD,
+    MODULE,
+    MY_TRAINING,
+    PAGES,
+    PDF_CACHED,
+    TEAM,
+    VERIFY,
+)
 from bench.scratch import twin_app
 from certificates.models import Certificate
 from certificates.pdf import render_pdf
@@ -127,16 +135,17 @@ def run_load(database_url: str, employees: int, logins: dict, names: Sequence[st
         Enrollment.status == "in_progress").order_by(Enrollment.id).limit(1))
     # Ends our transaction: on SQLite it would hold the write lock the server's sign-ins need.
     db.session.rollback()
-    where = [  # (URL, signed in as, target: floor rps / ours), in the order of PAGES
-        ("/training", "employee", 2.0),
-        (f"/learn/{enrollment}/modules/1", "employee", 2.0),
-        (f"/verify/{code}", None, 2.0),
-        ("/team", "manager", 2.0),
-        (DASHBOARD_URL, "hr", 10.0),
-        (f"/certificates/{code}.pdf", "employee", 2.0),
-    ]
-    pages = [(name, *page) for name, page in zip((*PAGES, PDF_CACHED), where, strict=True)
-             if name in names]
+    where = {  # name: (URL, signed in as, target: floor rps / ours)
+        MY_TRAINING: ("/training", "employee", 2.0),
+        MODULE: (f"/learn/{enrollment}/modules/1", "employee", 2.0),
+        VERIFY: (f"/verify/{code}", None, 2.0),
+        TEAM: ("/team", "manager", 2.0),
+        DASHBOARD: (DASHBOARD_URL, "hr", 10.0),
+        PDF_CACHED: (f"/certificates/{code}.pdf", "employee", 2.0),
+    }
+    if where.keys() != {*PAGES, PDF_CACHED}:
+        raise RuntimeError("bench/names.py and bench/pages.py name different pages")
+    pages = [(name, *where[name]) for name in (*PAGES, PDF_CACHED) if name in names]
     refreshed = None
     if any(url == DASHBOARD_URL for _, url, _, _ in pages):
         # The dashboard reads figures the scheduler's job precomputes (every few minutes in

@@ -18,6 +18,7 @@ from lms.db import db
 from lms.extensions import login_manager
 from lms.i18n import translated, translated_option
 from lms.markdown import render_markdown
+from lms.statuses import STATUS_ICONS, STATUS_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,7 @@ def init_app(app: Flask) -> None:
                 "tr": translated, "tr_option": translated_option}
 
     app.add_template_filter(local_date, "local_date")
+    app.jinja_env.globals.update(status_labels=STATUS_LABELS, status_icons=STATUS_ICONS)
     i18n.init_app(app)
 
     @app.get("/healthz")
