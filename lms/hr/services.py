@@ -157,7 +157,7 @@ class Explanation:
     requirement: object | None
     computed_from: dict
     events: list
-    emails: list
+    emails: list  # (OutboxMessage, its subject)
     follow_ups: list
     days_overdue: int
 
@@ -168,6 +168,7 @@ def explain(assignment_id: int, today: date) -> Explanation | None:
     from lms.compliance.models import AssignmentEvent
     from lms.compliance.services import explain as compliance_explain
     from lms.notifications.models import OutboxMessage
+    from lms.notifications.services import email_of
 
     facts = compliance_explain(assignment_id)
     if facts is None:
@@ -188,7 +189,8 @@ def explain(assignment_id: int, today: date) -> Explanation | None:
     overdue_days = ((today - assignment.due_on).days
                     if assignment.status in OPEN_STATUSES and assignment.due_on < today else 0)
     return Explanation(assignment, assignment.employee, title or "", assignment.requirement,
-                       facts["computed_from"] or {}, list(events), list(emails), list(notes),
+                       facts["computed_from"] or {}, list(events),
+                       [(m, email_of(m).subject) for m in emails], list(notes),
                        overdue_days)
 
 

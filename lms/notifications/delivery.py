@@ -100,7 +100,7 @@ class _Claim:
             self.body_text, self.body_html = email.text, email.html
 
 
-def build_message(message: OutboxMessage | _Claim, when: datetime) -> EmailMessage:
+def build_message(message: _Claim, when: datetime) -> EmailMessage:
     """The MIME message for an outbox row: text, and HTML as an alternative if there is one.
     The header policy refuses CR/LF in header values, a second guard behind ``enqueue``."""
     email = EmailMessage()

@@ -20,7 +20,7 @@ class OutboxMessage(Base):
     ``template``, the recipient's ``locale`` and the template's ``params``. Bulk jobs (the
     reminder sweep) queue templates with one INSERT ... SELECT, so the rendering happens at
     delivery, one message at a time, paced by the SMTP server; delivery stores what it sent.
-    ``subject``, ``body_text`` and ``body_html`` read the same either way."""
+    ``lms.notifications.services.email_of`` reads a message either way."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_due", "sent_at", "next_attempt_at"),)
@@ -44,31 +44,6 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
-
-    def rendered(self):
-        """The e-mail as stored, or rendered from its template now (kept for this object)."""
-        from lms.notifications.services import RenderedEmail, render_queued
-
-        if self.stored_subject is not None:
-            return RenderedEmail(self.stored_subject, self.stored_text or "", self.stored_html,
-                                 self.locale or "en")
-        cached = self.__dict__.get("_rendered")
-        if cached is None:
-            cached = self.__dict__["_rendered"] = render_queued(self.template, self.locale,
-                                                                self.params)
-        return cached
-
-    @property
-    def subject(self) -> str:
-        return self.rendered().subject
-
-    @property
-    def body_text(self) -> str:
-        return self.rendered().text
-
-    @property
-    def body_html(self) -> str | None:
-        return self.rendered().html
 
     def __repr__(self) -> str:
         state = "sent" if self.sent_at else f"pending, {self.attempts} attempts"

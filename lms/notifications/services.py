@@ -31,7 +31,7 @@ _WHITESPACE = re.compile(r"\s+")
 class RenderedEmail:
     subject: str
     text: str
-    html: str
+    html: str | None
     locale: str
 
 
@@ -153,6 +153,15 @@ def template_context(params: dict | None) -> dict:
         if context.get(name) is not None:
             context[name] = date.fromisoformat(context[name][:10])
     return context
+
+
+def email_of(message: OutboxMessage) -> RenderedEmail:
+    """A queued message's e-mail: as stored (rendered when queued, or once sent), or rendered
+    now from its template in the recipient's language."""
+    if message.stored_subject is not None:
+        return RenderedEmail(message.stored_subject, message.stored_text or "",
+                             message.stored_html, message.locale or "en")
+    return render_queued(message.template, message.locale, message.params)
 
 
 def render_queued(template: str | None, locale: str | None, params: dict | None) -> RenderedEmail:

@@ -22,6 +22,7 @@ from lms.classroom.services import (
 from lms.compliance.models import Assignment
 from lms.db import db
 from lms.notifications.models import OutboxMessage
+from lms.notifications.services import email_of
 from lms.people.models import Employee
 from tests.classroom.conftest import NOW
 
@@ -175,7 +176,7 @@ def test_invitations_carry_the_venues_time_zone_and_a_stable_uid(learners, make_
         assert start.hour == 9  # 09:00 where the class is
         assert start.astimezone(session.starts_at.tzinfo) == session.starts_at
     assert str(events[irish.email].get("dtstart").params["TZID"]) == "Europe/Dublin"
-    text = booked[irish.email].body_text
+    text = email_of(booked[irish.email]).text
     assert "9:00\u202fAM" in text and "Ireland" in text  # the venue's time, named
     assert "Wednesday, January 20, 2027" in text
     (cancelled,) = mails("cancelled")

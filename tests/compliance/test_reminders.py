@@ -12,6 +12,7 @@ from lms.compliance.models import AssignmentEvent
 from lms.compliance.reminders import reminder_step, send_hr_digest, send_reminders
 from lms.db import db
 from lms.notifications.models import OutboxMessage
+from lms.notifications.services import email_of
 from lms.org.services import set_org_settings
 
 DUE = date(2026, 12, 31)
@@ -76,9 +77,9 @@ def test_the_exact_emails_on_each_day(overdue_case, monkeypatch, few):
 
 def test_names_are_escaped_in_the_html(overdue_case):
     send_reminders(date(2026, 12, 17))
-    message = db.session.scalar(select(OutboxMessage))
-    assert "Li &lt;b&gt;Na&lt;/b&gt;" in message.body_html and "<b>Na</b>" not in message.body_html
-    assert "Business Code of Conduct" in message.subject
+    email = email_of(db.session.scalar(select(OutboxMessage)))
+    assert "Li &lt;b&gt;Na&lt;/b&gt;" in email.html and "<b>Na</b>" not in email.html
+    assert "Business Code of Conduct" in email.subject
 
 
 def test_completed_and_leavers_get_nothing(overdue_case):
@@ -106,7 +107,7 @@ def test_hr_digest_once_a_day(overdue_case, make_employee):
     assert send_hr_digest(date(2027, 1, 1))["digests"] == 0
     assert send_hr_digest(date(2027, 1, 2))["digests"] == 1
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key.like("hr-digest%")))
-    assert message.recipient == "liu.min@example.com" and "1 overdue" in message.subject
+    assert message.recipient == "liu.min@example.com" and "1 overdue" in email_of(message).subject
 
 
 def test_explain_shows_the_rule_the_events_and_the_emails(app, overdue_case, make_employee):

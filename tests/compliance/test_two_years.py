@@ -20,6 +20,7 @@ from lms.compliance.leave import end_leave, record_leave
 from lms.compliance.waivers import waive
 from lms.db import db
 from lms.notifications.models import OutboxMessage
+from lms.notifications.services import email_of
 from lms.people.models import Employee, Leave
 from lms.scheduler.runner import run_job
 from tests.compliance.conftest import assignments_of, finish
@@ -221,6 +222,6 @@ def test_two_years_of_a_small_organisation(app, catalog, make_employee, make_req
 
 def _course(message: OutboxMessage) -> str | None:
     for title in (CONDUCT, SELFDEF, TRACK):
-        if title.lower() in message.subject.lower():
+        if title.lower() in email_of(message).subject.lower():
             return title
     return None

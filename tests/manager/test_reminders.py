@@ -16,6 +16,7 @@ from lms.compliance.models import AssignmentEvent
 from lms.db import db
 from lms.manager.services import TeamQuery, nudge_key, nudge_overdue
 from lms.notifications.models import OutboxMessage
+from lms.notifications.services import email_of
 from tests.manager.conftest import add_reports
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -44,10 +45,11 @@ def test_a_reminder_goes_through_the_outbox_once_a_day(org, as_user):
     assert message.key == nudge_key(org["a"]["lead_late"], today())
     assert message.key == f"nudge:assignment={org['a']['lead_late']}:day={today().isoformat()}"
     assert message.recipient == "lead@example.com"
-    assert "Zhang Wei" in message.subject and "Business Code of Conduct" in message.subject
-    assert message.subject.startswith("Overdue: ")
-    assert "Your manager, Zhang Wei, asks you" in message.body_text
-    assert "10 days overdue" in message.body_text
+    email = email_of(message)
+    assert "Zhang Wei" in email.subject and "Business Code of Conduct" in email.subject
+    assert email.subject.startswith("Overdue: ")
+    assert "Your manager, Zhang Wei, asks you" in email.text
+    assert "10 days overdue" in email.text
     events = db.session.scalars(select(AssignmentEvent).where(
         AssignmentEvent.kind == "nudged")).all()
     assert [e.assignment_id for e in events] == [org["a"]["lead_late"]]
@@ -84,11 +86,12 @@ def test_a_reminder_that_is_not_overdue_yet_and_in_chinese(org, as_user, catalog
     [message] = _outbox()
     assert message.recipient == "dev@example.com"
     assert db.session.get(Employee, org["dev"].id).locale == "zh-Hans"
-    assert message.subject.startswith("Lead Li提醒您完成培训：《")
-    assert "您的经理Lead Li提醒您完成必修培训" in message.body_text
+    email = email_of(message)
+    assert email.subject.startswith("Lead Li提醒您完成培训：《")
+    assert "您的经理Lead Li提醒您完成必修培训" in email.text
     due = today() + timedelta(days=9)
-    assert f"该培训将于{due.year}年{due.month}月{due.day}日到期。" in message.body_text
-    assert 'lang="zh-Hans"' in message.body_html
+    assert f"该培训将于{due.year}年{due.month}月{due.day}日到期。" in email.text
+    assert 'lang="zh-Hans"' in email.html
 
 
 def test_nothing_to_remind_about_a_finished_or_closed_assignment(org, as_user):

@@ -16,7 +16,7 @@ from lms.compliance.reminders import send_reminders
 from lms.config import PROJECT_ROOT
 from lms.db import db
 from lms.notifications.models import OutboxMessage
-from lms.notifications.services import render_email
+from lms.notifications.services import email_of, render_email
 from lms.org.services import set_org_settings
 from lms.web import local_date
 from tests.compliance.conftest import make_requirement  # noqa: F401  (fixture)
@@ -173,25 +173,25 @@ def _message(to: str, kind: str) -> OutboxMessage:
 def test_the_reminder_job_sends_chinese_to_a_chinese_speaker(chinese_team):
     assert send_reminders(date(2026, 12, 28))["reminded"] == 2
     db.session.commit()
-    chinese = _message("li.na@example.com", "reminder")
+    chinese = email_of(_message("li.na@example.com", "reminder"))
     assert chinese.subject.startswith("提醒：《") and chinese.subject.endswith("》还有 3 天到期")
-    assert chinese.body_text.startswith("李娜 <b>，您好：")
-    assert "将于2026年12月31日到期，还有 3 天。" in chinese.body_text
-    assert "2026年12月31日" in chinese.body_html and 'lang="zh-Hans"' in chinese.body_html
-    assert "李娜 &lt;b&gt;，您好" in chinese.body_html and "<b>" not in chinese.body_html
-    english = _message("tom@example.com", "reminder")
-    assert english.subject.startswith("Reminder: ") and not CJK.search(english.body_text)
-    assert english.body_text.startswith("Hello Tom Smith,")
+    assert chinese.text.startswith("李娜 <b>，您好：")
+    assert "将于2026年12月31日到期，还有 3 天。" in chinese.text
+    assert "2026年12月31日" in chinese.html and 'lang="zh-Hans"' in chinese.html
+    assert "李娜 &lt;b&gt;，您好" in chinese.html and "<b>" not in chinese.html
+    english = email_of(_message("tom@example.com", "reminder"))
+    assert english.subject.startswith("Reminder: ") and not CJK.search(english.text)
+    assert english.text.startswith("Hello Tom Smith,")
 
     # Overdue: the manager's language is Chinese too; HR's mailbox gets English.
     send_reminders(date(2027, 1, 7))
     send_reminders(date(2027, 1, 30))
     db.session.commit()
-    manager = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.recipient == "boss@example.com")).all()
+    manager = [email_of(m) for m in db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.recipient == "boss@example.com"))]
     assert len(manager) == 2
     assert all(m.subject.startswith("团队成员培训逾期：") for m in manager)
-    assert any(m.body_text.startswith("张伟，您好：") and "已逾期 7 天" in m.body_text
+    assert any(m.text.startswith("张伟，您好：") and "已逾期 7 天" in m.text
                for m in manager)
-    hr = _message("hr-team@example.com", "escalation-hr")
+    hr = email_of(_message("hr-team@example.com", "escalation-hr"))
     assert hr.subject.startswith("Escalated: ")

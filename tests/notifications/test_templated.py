@@ -9,7 +9,13 @@ from sqlalchemy import literal, select, union_all
 from lms.db import db, utcnow
 from lms.notifications.delivery import deliver_due
 from lms.notifications.models import OutboxMessage
-from lms.notifications.services import enqueue_select, message_key, sql_params, template_context
+from lms.notifications.services import (
+    email_of,
+    enqueue_select,
+    message_key,
+    sql_params,
+    template_context,
+)
 
 DUE = date(2026, 12, 31)
 
@@ -37,8 +43,8 @@ def test_queued_in_one_statement_once_per_key_and_rendered_in_the_recipients_lan
     assert queued.stored_subject is None and queued.template == "reminder"
     assert template_context(queued.params)["due_on"] == DUE
     # Read before delivery (the explain page), it renders as it will be sent.
-    assert queued.subject == "提醒：《Business Code of Conduct》还有 3 天到期"
-    assert "李娜 &lt;b&gt;" in queued.body_html and "<b>" not in queued.body_html
+    assert email_of(queued).subject == "提醒：《Business Code of Conduct》还有 3 天到期"
+    assert "李娜 &lt;b&gt;" in email_of(queued).html and "<b>" not in email_of(queued).html
 
     assert deliver_due() == {"sent": 2, "failed": 0, "deferred": 0}
     sent = {m["To"]: m for m in smtp_server.messages()}
