@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from lms.compliance.models import Assignment, AssignmentEvent, Requirement, RequirementMember
 from lms.compliance.services import explain
-from lms.compliance.sync import sync_assignments
+from lms.compliance.sync import _unchanged_calendar, sync_assignments
 from lms.db import db
 from lms.people.models import Employee
 from tests.compliance.conftest import assignments_of, complete, counts
@@ -322,3 +322,63 @@ def test_a_requested_sync_runs_once_soon(make_employee, make_course, make_requir
     first = run_job("assignment-sync-requested")["counts"]
     assert first["requested"] == 1 and first["created"] == 1
     assert run_job("assignment-sync-requested")["counts"] == {"requested": 0}
+
+
+def _tamper(people: dict[str, Employee], course) -> None:
+    """Open assignments the shortcut must leave to the full rules, or decide as they would."""
+    due = {a.employee_id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.cycle == "2026", Assignment.course_id == course.id))}
+    due[people["moved"].id].due_on = date(2026, 6, 1)
+    due[people["reason"].id].reason = "entered_audience"
+    due[people["leave"].id].leave_days = 10
+    due[people["leave"].id].due_on = date(2026, 12, 31)
+    db.session.commit()
+
+
+def _outcome(monkeypatch, people, course, shortcut: bool) -> tuple:
+    import lms.compliance.sync as sync_module
+
+    taken = []
+
+    def spy(*args):
+        result = shortcut and _unchanged_calendar(*args)
+        taken.append(result)
+        return result
+
+    monkeypatch.setattr(sync_module, "_unchanged_calendar", spy)
+    _tamper(people, course)
+    before = db.session.scalar(select(func.max(AssignmentEvent.id)))
+    result = sync()
+    names = {p.id: name for name, p in people.items()}
+    rows = sorted((names[a.employee_id], a.cycle, a.due_on, a.reason, a.status, a.leave_days)
+                  for a in db.session.scalars(select(Assignment)))
+    events = sorted((names[e.assignment.employee_id], e.kind, sorted(e.detail.items()))
+                    for e in db.session.scalars(
+                        select(AssignmentEvent).where(AssignmentEvent.id > before)))
+    return result, rows, events, sum(taken)
+
+
+def test_the_calendar_shortcut_decides_as_the_full_rules_do(monkeypatch, make_employee,
+                                                            make_course, make_requirement,
+                                                            make_assignment):
+    """The sync settles most open calendar assignments without building what is wanted of
+    them (``_unchanged_calendar``); with and without that shortcut it must do the same."""
+    course, shared = make_course(), make_course("shared")
+    make_requirement(course, due_days_after_entry=30)
+    make_requirement(shared, name="one")  # two requirements for one course: no shortcut
+    make_requirement(shared, name="two", due_days_after_entry=10)
+    people = {name: make_employee(name, hire_date=hired) for name, hired in (
+        ("ordinary", date(2020, 1, 1)), ("new hire", date(2026, 4, 20)),
+        ("moved", date(2020, 1, 1)), ("reason", date(2020, 1, 1)),
+        ("leave", date(2020, 1, 1)), ("waived before", date(2020, 1, 1)))}
+    waived = make_assignment(people["waived before"], course, "2025", date(2025, 12, 31),
+                             date(2025, 1, 1))
+    waived.status, waived.waived_until = "waived", date(2026, 2, 1)
+    db.session.commit()
+    sync()
+
+    full = _outcome(monkeypatch, people, course, shortcut=False)
+    fast = _outcome(monkeypatch, people, course, shortcut=True)
+    assert fast[:3] == full[:3]
+    assert full[0]["updated"] == 3 and full[3] == 0
+    assert fast[3] == 2  # the ordinary person and the new hire, of the required course
