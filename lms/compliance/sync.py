@@ -517,7 +517,7 @@ def _unchanged_calendar(plan: _Plan, assignment: _History, entered_on: date,
     """The common case of a calendar requirement, decided without building what is wanted:
     this cycle's assignment is open, made by this requirement (no other requirement asks
     for the course), without waivers or leave in the person's history, and already due when
-    and for the reason ``_want_calendar`` would say. Nine in ten people on most nights."""
+    and for the reason ``_want_calendar`` would say."""
     if (assignment.status not in LIVE or assignment.requirement_id != plan.id
             or assignment.leave_days or any(a.waived_until is not None for a in history)):
         return False
