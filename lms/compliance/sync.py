@@ -130,13 +130,12 @@ class _Plan:
 
     COPIED = ("id", "name", "recurrence", "course_id", "starts_on", "due_days_after_entry",
               "every_months", "window_days", "deadline_month", "deadline_day", "last_synced_on")
-    __slots__ = (*COPIED, "cycle", "previous", "opens", "current", "alone", "_dues")
+    __slots__ = (*COPIED, "cycle", "previous", "opens", "current", "_dues")
 
     def __init__(self, requirement: Requirement, today: date):
         for name in self.COPIED:
             setattr(self, name, getattr(requirement, name))
         self.cycle = self.previous = self.opens = None
-        self.alone = False  # the only requirement of its course (set by the sync)
         self._dues: dict[tuple[date, bool], tuple[date, str]] = {}
         # The cycle ``_want`` answers whenever the person has an assignment of it (None:
         # rolling, whose cycle depends on the person's history).
@@ -256,9 +255,10 @@ def _sync(today: date, people: Collection[int] | None) -> dict:
     courses = Counter(r.course_id for r in requirements)
     for requirement in requirements:
         plan = _Plan(requirement, today)
-        plan.alone = courses[plan.course_id] == 1
         course_id, current = plan.course_id, plan.current
-        fast = plan.alone and plan.cycle is not None
+        # The shortcut needs a calendar cycle, and no other requirement of the same course
+        # competing for the same assignment.
+        fast = plan.cycle is not None and courses[course_id] == 1
         for employee_id, hire_date in read(
                 scoped(audience_query(requirement, today), Employee.id)):
             # Taken out: the members left in ``stored`` at the end have left the audience.
