@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy import DateTime, MetaData, TypeDecorator, text
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,3 +62,40 @@ def utcnow() -> datetime:
 
 def today_utc() -> date:
     return utcnow().date()
+
+
+def commit_if_read_only(session: Session) -> bool:
+    """End the transaction with COMMIT when it has written nothing, so that its connection
+    keeps its prepared statements: psycopg forgets every one of them on ROLLBACK (in case the
+    rollback undid DDL they depend on), and most requests only read, so every page used to be
+    planned afresh. PostgreSQL says whether the transaction wrote anything (it has a
+    transaction id once it does, temporary tables and row locks included); for a transaction
+    that did not, COMMIT and ROLLBACK are the same. Returns whether it committed; otherwise
+    the caller's ROLLBACK follows as before."""
+    if (not session.in_transaction() or session.new or session.dirty or session.deleted
+            or session.get_bind().dialect.name != "postgresql"):
+        return False
+    connection = session.connection()
+    if connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is not None:
+        return False
+    # What the request loaded stays readable after the session ends, as after a rollback: a
+    # streamed response's generator still reads the signed-in person once the view returned.
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
+    return True
+
+
+def plan_each_statement() -> None:
+    """For the rest of this transaction (PostgreSQL): plan every statement for its own values.
+    A connection keeps its prepared statements (see ``commit_if_read_only``), and from a
+    statement's sixth run PostgreSQL may use one generic plan for any values. That is what
+    makes the everyday pages fast (their short statements spent most of their time being
+    planned), but for a report grouping every assignment, planning costs nothing and a plan
+    not made for the values can cost half again: the dashboard's groups at 25,000 employees
+    took 125 ms on a generic plan against 82 ms. The report and HR pages and the grouping
+    jobs call this; SET LOCAL ends with the transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

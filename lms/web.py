@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from lms import i18n
-from lms.db import db
+from lms.db import commit_if_read_only, db
 from lms.extensions import login_manager
 from lms.i18n import translated, translated_option
 from lms.markdown import render_markdown
@@ -119,11 +119,13 @@ def _database_down(error: Exception):
     return render_template("errors/503.html"), 503
 
 
-def _end_session(_error: BaseException | None) -> None:
+def _end_session(error: BaseException | None) -> None:
     # If the database went away after the response was made (a restart), the session's final
     # ROLLBACK fails: drop its connection instead, or the page already made becomes a 500. The
     # pool's pre-ping replaces the dead connections on the next checkout.
     try:
+        if error is None:
+            commit_if_read_only(db.session())
         db.session.remove()
     except DBAPIError as exc:
         log.warning("database connection lost at the end of a request: %s", exc)

@@ -28,10 +28,12 @@ from lms.dashboard.esg import (
 )
 from lms.dashboard.links import ROSTER_PATH
 from lms.dashboard.services import Dashboard, DashboardFilters, dashboard, rollup_dashboard
-from lms.db import db
+from lms.db import db, plan_each_statement
 from lms.reports.spreadsheet import csv_chunks
 
 bp = Blueprint("dashboard", __name__, url_prefix="/hr")
+# Reports over many assignments: each statement planned for its values (lms/db.py).
+bp.before_request(plan_each_statement)
 log = logging.getLogger(__name__)
 FIRST_YEAR = 2000
 

@@ -15,7 +15,7 @@ from lms.clock import today
 from lms.compliance.leave import LeaveError, end_leave, record_leave
 from lms.compliance.models import Assignment, Requirement
 from lms.compliance.waivers import WaiverError, waive
-from lms.db import db
+from lms.db import db, plan_each_statement
 from lms.hr.forms import FollowUpForm
 from lms.hr.requirements import RequirementInput, as_input
 from lms.hr.requirements import save as save_requirement
@@ -33,6 +33,8 @@ from lms.hr.services import (
 from lms.people.models import Employee, Leave
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
+# Reports over many assignments: each statement planned for its values (lms/db.py).
+bp.before_request(plan_each_statement)
 PER_PAGE = 50
 
 

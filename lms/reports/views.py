@@ -12,7 +12,7 @@ from flask_login import current_user
 from lms.audit.services import record
 from lms.auth.access import role_required
 from lms.clock import today
-from lms.db import db
+from lms.db import db, plan_each_statement
 from lms.hr.services import filter_choices
 from lms.reports.filters import ParsedFilters, parse_roster_args
 from lms.reports.roster import (
@@ -27,6 +27,8 @@ from lms.reports.roster import (
 from lms.reports.spreadsheet import xlsx_chunks
 
 bp = Blueprint("reports", __name__)
+# Reports over many assignments: each statement planned for its values (lms/db.py).
+bp.before_request(plan_each_statement)
 PER_PAGE = 50
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
