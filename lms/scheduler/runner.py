@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from lms.db import db, utcnow
+from lms.db import db, plan_each_statement, utcnow
 from lms.scheduler import lease, registry
 from lms.scheduler.models import JobRun
 
@@ -48,6 +48,7 @@ def _run_held(job: registry.Job, now: datetime, slot: datetime | None) -> dict:
     counts: dict | None = None
     error: str | None = None
     try:
+        plan_each_statement()  # jobs group and sweep many rows (lms/db.py)
         counts = dict(job.fn(now) or {})
         db.session.commit()
     except Exception as exc:

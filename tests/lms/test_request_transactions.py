@@ -4,6 +4,8 @@ always had, and loses what it did not commit."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from flask import Response
 from sqlalchemy import select, text, update
@@ -124,3 +126,16 @@ def test_report_pages_plan_each_statement_for_its_values(app, person):
     set_work_mem()
     assert mode() == "force_custom_plan"
     db.session.rollback()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="a PostgreSQL setting")
+def test_scheduled_jobs_plan_each_statement_for_their_values(app, monkeypatch):
+    from lms.scheduler import registry
+    from lms.scheduler.runner import run_job
+
+    seen = []
+    job = replace(registry.get("dashboard-figures"), fn=lambda now: seen.append(
+        db.session.execute(text("SHOW plan_cache_mode")).scalar()) or {})
+    monkeypatch.setattr(registry, "get", lambda job_id: job)
+    outcome = run_job(job.id)
+    assert outcome["error"] is None and seen == ["force_custom_plan"]
