@@ -193,10 +193,10 @@ def _full_rows(assignment_ids: list[int], today: date) -> list:
                               {"ids": assignment_ids, "today": today}).all()
 
 
-def _page_rows(filters: RosterFilters, today: date, page: int) -> list:
-    """One page: its ids picked from the narrow rows (sorted narrow, without the display
-    joins), then just those rows from the roster. Two statements whatever the team's size."""
-    team = _narrow(filters, today)
+def _page_rows(team, today: date, page: int) -> list:
+    """One page: its ids picked from the narrow rows (``team``, sorted narrow, without the
+    display joins), then just those rows from the roster. Two statements whatever the team's
+    size."""
     ids = list(db.session.scalars(select(team.c.assignment_id).order_by(*_order(team))
                                   .limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
     return _full_rows(ids, today)
@@ -222,7 +222,10 @@ def whole_percentages(counts: Mapping[str, int]) -> dict[str, int]:
 
 def summarise(filters: RosterFilters, today: date) -> Summary:
     """Counts by status bucket for a filter, in one GROUP BY query."""
-    team = _narrow(filters, today)
+    return _summary(_narrow(filters, today))
+
+
+def _summary(team) -> Summary:
     counts = dict.fromkeys(BUCKETS, 0)
     for status, n in db.session.execute(
             select(team.c.status, func.count()).group_by(team.c.status)):
@@ -260,11 +263,11 @@ def _team_row(row) -> TeamRow:
 def team_page(manager_id: int, query: TeamQuery, today: date) -> TeamPage:
     """One page of the manager's team, its summary (whose sum is the total, so the count is
     the GROUP BY's) and which rows were already nudged today."""
-    filters = query.filters(manager_id)
-    summary = summarise(filters, today)
+    team = _narrow(query.filters(manager_id), today)  # built once: the summary and the page
+    summary = _summary(team)
     pages = max(1, -(-summary.total // PER_PAGE))
     page = min(query.page, pages)
-    rows = [_team_row(row) for row in _page_rows(filters, today, page)]
+    rows = [_team_row(row) for row in _page_rows(team, today, page)]
     keys = {nudge_key(r.assignment_id, today): r.assignment_id for r in rows if r.remindable}
     reminded = frozenset(keys[k] for k in _existing_keys(list(keys)))
     return TeamPage(rows, summary, page, pages, reminded)
