@@ -20,7 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import text
 
-from bench.names import PAGES, PDF_CACHED
+from bench.names import PAGES, PDF_CACHED, REFERENCES
 
 bench_cli = AppGroup("bench", help="Benchmarks, each against its floor in the same run.")
 
@@ -114,8 +114,9 @@ BENCHMARKS = ("content-check", *ON_HISTORY, *ON_DATA)
 @click.option("--seconds", default=5.0, show_default=True,
               help="Length of each load run (pages-load, pdf-cached).")
 @click.option("--page", "pages_only", multiple=True,
-              type=click.Choice(PAGES),
-              help="pages-load: only this page (repeat for several); default: every page.")
+              type=click.Choice((*PAGES, *REFERENCES)),
+              help="pages-load: only this page or reference (repeat for several); default: "
+              "every page, then the references.")
 @click.option("--database-url", help="Server for the scratch database of the data benchmarks "
               "(default: LMS_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres); "
               "'sqlite' for a scratch SQLite file.")
@@ -173,7 +174,8 @@ def _run_on_data(chosen: list[str], employees: int, runs: int, seconds: float,
                 for name in history:
                     if name in on_history:
                         report(on_history[name]())
-                loaded = [*((pages_only or PAGES) if "pages-load" in history else ()),
+                loaded = [*((pages_only or (*PAGES, *REFERENCES))
+                            if "pages-load" in history else ()),
                           *((PDF_CACHED,) if "pdf-cached" in history else ())]
                 if loaded:
                     for result in pages.run_load(url, employees, logins, loaded, seconds,

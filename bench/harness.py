@@ -15,7 +15,7 @@ class Result:
     name: str
     ours_seconds: float
     floor_seconds: float
-    target_ratio: float
+    target_ratio: float | None  # None: a reference measurement, with no target of its own
     runs: int
     peak_mb: float | None = None
     # What the run did (rows written, messages queued), so a ratio can be read in context.
@@ -26,8 +26,8 @@ class Result:
         return self.ours_seconds / self.floor_seconds if self.floor_seconds else float("inf")
 
     @property
-    def meets_target(self) -> bool:
-        return self.ratio <= self.target_ratio
+    def meets_target(self) -> bool | None:
+        return None if self.target_ratio is None else self.ratio <= self.target_ratio
 
     def as_dict(self) -> dict:
         return {**asdict(self), "ratio": round(self.ratio, 3), "meets_target": self.meets_target}
@@ -37,10 +37,12 @@ class Result:
         if "rps" in self.detail:  # under load: the throughputs and the tail latency
             peak += (f"  {self.detail['rps']:.0f} vs {self.detail['floor_rps']:.0f} req/s, "
                      f"p99 {self.detail['p99_ms']:.0f} ms")
-        verdict = "ok" if self.meets_target else "OVER TARGET"
+        target = ("reference, no target" if self.target_ratio is None else
+                  f"target <= {self.target_ratio}x  "
+                  + ("ok" if self.meets_target else "OVER TARGET"))
         return (f"{self.name:<28} ours {self.ours_seconds * 1000:9.1f} ms   floor "
-                f"{self.floor_seconds * 1000:9.1f} ms   ratio {self.ratio:5.2f}x   target "
-                f"<= {self.target_ratio}x  {verdict}{peak}")
+                f"{self.floor_seconds * 1000:9.1f} ms   ratio {self.ratio:5.2f}x   "
+                f"{target}{peak}")
 
 
 @dataclass

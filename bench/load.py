@@ -1,7 +1,8 @@
 """Serving the app as in production and putting it under load.
 
 ``Server``: gunicorn as ``make run`` starts it (``--workers 2 --threads 4``, the access log
-written) on a free loopback port, on the database given, stopped at the end.
+written) on a free loopback port, on the database given, stopped at the end. It serves the app
+with the two reference endpoints of ``bench/probes.py`` added.
 
 ``hammer``: CONNECTIONS keep-alive HTTP/1.1 connections (asyncio streams, no dependency beyond
 the standard library; wrk is not installed here) sending GET requests back to back for a
@@ -66,7 +67,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(gunicorn), "--workers", str(WORKERS), "--threads", str(THREADS),
              "--bind", f"127.0.0.1:{self.port}", "--access-logfile", str(log / "access.log"),
-             "--error-logfile", str(log / "error.log"), "lms:create_app()"],
+             "--error-logfile", str(log / "error.log"), "bench.probes:create_app()"],
             env=env, cwd=Path(__file__).resolve().parent.parent, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, start_new_session=True)
         try:

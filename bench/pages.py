@@ -13,7 +13,9 @@ through the same renderer process.
 database, and 32 keep-alive connections (an asyncio load generator, ``load.py``) on each page in
 turn and on ``/healthz``, the minimal endpoint of the same app and server, alternately. The
 HR dashboard reads figures the ``dashboard-figures`` job precomputes: the job runs once first,
-through the scheduler's runner, as it would in production.
+through the scheduler's runner, as it would in production. The references (``bench/probes.py``:
+a signed-in person and nothing else, then the site's layout alone) are measured the same way,
+with no target: what any signed-in page costs in this stack before its own content.
 """
 
 from __future__ import annotations
@@ -33,13 +35,17 @@ from bench.harness import Result, Step, compare
 from bench.history import BENCH_PASSWORD
 from bench.names import (
     DASHBOARD,
+    LAYOUT,
     MODULE,
     MY_TRAINING,
     PAGES,
     PDF_CACHED,
+    REFERENCES,
+    SIGNED_IN,
     TEAM,
     VERIFY,
 )
+from bench.probes import LAYOUT_URL, SIGNED_IN_URL
 from bench.scratch import twin_app
 from certificates.models import Certificate
 from certificates.pdf import render_pdf
@@ -125,7 +131,8 @@ def run_load(database_url: str, employees: int, logins: dict, names: Sequence[st
              seconds: float, runs: int = 3) -> Iterator[Result]:
     """Each page under 32 connections against /healthz under the same load; throughput
     expressed as seconds per request so that the ratio reads like the others: floor
-    requests per second over ours, at most 2 (throughput >= 50 %) or 10 for the dashboard."""
+    requests per second over ours, at most 2 (throughput >= 50 %) or 10 for the dashboard;
+    the references have no target."""
     from bench import load
     from courses.models import Enrollment
 
@@ -142,10 +149,13 @@ def run_load(database_url: str, employees: int, logins: dict, names: Sequence[st
         TEAM: ("/team", "manager", 2.0),
         DASHBOARD: (DASHBOARD_URL, "hr", 10.0),
         PDF_CACHED: (f"/certificates/{code}.pdf", "employee", 2.0),
+        SIGNED_IN: (SIGNED_IN_URL, "employee", None),
+        LAYOUT: (LAYOUT_URL, "employee", None),
     }
-    if where.keys() != {*PAGES, PDF_CACHED}:
+    if where.keys() != {*PAGES, *REFERENCES, PDF_CACHED}:
         raise RuntimeError("bench/names.py and bench/pages.py name different pages")
-    pages = [(name, *where[name]) for name in (*PAGES, PDF_CACHED) if name in names]
+    pages = [(name, *where[name]) for name in (*PAGES, *REFERENCES, PDF_CACHED)
+             if name in names]
     refreshed = None
     if any(url == DASHBOARD_URL for _, url, _, _ in pages):
         # The dashboard reads figures the scheduler's job precomputes (every few minutes in

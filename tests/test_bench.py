@@ -55,8 +55,8 @@ def test_benchmarks_on_history_run(app, runner):
     assert result.exit_code == 0, result.output
     results = [json.loads(line) for line in result.output.strip().splitlines()
                if line.startswith("{")]
-    # Five pages under load, and one result for each other benchmark.
-    assert len(results) == len(HISTORY_BENCHMARKS) - 1 + 5
+    # Five pages and two references under load, and one result for each other benchmark.
+    assert len(results) == len(HISTORY_BENCHMARKS) - 1 + 5 + 2
     for name, (title, key) in HISTORY_BENCHMARKS.items():
         found = [r for r in results if title in r["name"]]
         assert found, (name, [r["name"] for r in results])
@@ -65,10 +65,29 @@ def test_benchmarks_on_history_run(app, runner):
             assert data["ratio"] > 0 and key in data["detail"], data
     load = [r for r in results if "under load" in r["name"]]
     assert all(r["detail"]["errors"] == 0 and r["detail"]["requests"] > 0 for r in load)
+    references = {r["detail"]["url"]: r for r in load if r["target_ratio"] is None}
+    assert references.keys() == {"/_bench/signed-in", "/_bench/layout"}
+    assert all(r["meets_target"] is None for r in references.values())
+    assert all(r["meets_target"] is not None for r in load if r not in references.values())
     roster = next(r for r in results if r["name"].startswith("roster CSV"))
     assert roster["detail"]["rows"] > 0 and roster["peak_mb"] > 0
     imported = next(r for r in results if r["name"].startswith("HR import, all new"))
     assert imported["detail"]["added"] == imported["detail"]["rows"] > 0
+
+
+def test_reference_endpoints_only_in_the_benchmark_server(app):
+    """bench/probes.py adds its two routes to the app the load benchmark serves; the app
+    itself never has them. Signed out, they send the visitor to sign in, as every page does."""
+    from bench.probes import create_app as create_probe_app
+
+    assert not [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/_bench")]
+    assert app.test_client().get("/_bench/signed-in").status_code == 404
+    probed = create_probe_app({key: value for key, value in app.config.items()
+                               if key.startswith(("LMS_", "SQLALCHEMY_"))
+                               or key in ("SECRET_KEY", "TESTING")})
+    for url in ("/_bench/signed-in", "/_bench/layout"):
+        response = probed.test_client().get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_seed_command_refuses_sqlite_beyond_demo_size(app, tmp_path):
