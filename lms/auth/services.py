@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.auth.models import AuthSession
 from lms.db import db, utcnow
+from lms.org.services import remember_stored_settings, stored_settings_column
 from lms.people.models import Employee
 from lms.people.org import manages_anyone
 
@@ -65,12 +66,13 @@ def open_session(employee: Employee, hours: int, ip: str | None, user_agent: str
     return token
 
 
-@lru_cache(maxsize=1)
-def _session_user_query():
+@lru_cache(maxsize=2)
+def _session_user_query(dialect: str):
     # Built once: the statement (with its aliased subquery) costs more to construct than to
     # run, and it runs on every signed-in request.
     return (
-        select(Employee, manages_anyone(Employee.id).label("manages_team"))
+        select(Employee, manages_anyone(Employee.id).label("manages_team"),
+               stored_settings_column(dialect).label("org_settings"))
         .join(AuthSession, AuthSession.employee_id == Employee.id)
         .options(joinedload(Employee.role_grants))
         .where(
@@ -85,16 +87,19 @@ def _session_user_query():
 def load_session_user(token: str) -> Employee | None:
     """The employee behind a live session token; None if it was ended, expired or deactivated.
 
-    Every page's navigation asks for the person's roles and whether they manage anyone: both
-    come with the employee in this one query (the roles eagerly joined, ``manages_team`` set
-    on the instance for this request) rather than as two more round trips per page."""
+    Every page's navigation asks for the person's roles and whether they manage anyone, and
+    every page shows organisation settings: all three come with the employee in this one
+    query (the roles eagerly joined, ``manages_team`` set on the instance for this request,
+    the settings kept for this request as ``org()`` would read them) rather than as three
+    more round trips per page."""
     if not token:
         return None
     row = db.session.execute(
-        _session_user_query(), {"token_hash": _hash_token(token), "now": utcnow()}
-    ).unique().first()
+        _session_user_query(db.session.get_bind().dialect.name),
+        {"token_hash": _hash_token(token), "now": utcnow()}).unique().first()
     if row is None:
         return None
+    remember_stored_settings(row.org_settings)
     employee = row.Employee
     employee.session_token = token
     employee.manages_team = bool(row.manages_team)

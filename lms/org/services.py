@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from flask import g, has_app_context
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import JSON, func, select, type_coerce
 
 from lms.db import db
 from lms.errors import UserError
@@ -70,12 +70,35 @@ def setting_language(tag: str | None) -> str | None:
 
 def stored_settings() -> Stored:
     """Every stored value of the known settings, in one query."""
+    return _stored(db.session.execute(select(OrgSetting.key, OrgSetting.value)))
+
+
+def _stored(pairs) -> Stored:
     stored: Stored = {}
-    for full_key, value in db.session.execute(select(OrgSetting.key, OrgSetting.value)):
+    for full_key, value in pairs:
         key, _, tag = full_key.partition(SEPARATOR)
         if key in BY_KEY and value:
             stored.setdefault(key, {})[tag] = value
     return stored
+
+
+def stored_settings_column(dialect: str):
+    """Every stored setting as one JSON array of ``[key, value]`` pairs (NULL or ``[]`` when
+    none is), for a statement that runs on every request anyway to carry: the session lookup
+    (lms/auth/services.py), which then hands them to ``remember_stored_settings``. A page
+    reads them (``org()``) but no longer makes a round trip of its own for them."""
+    if dialect == "postgresql":
+        pairs = func.json_agg(func.json_build_array(OrgSetting.key, OrgSetting.value))
+    else:  # SQLite
+        pairs = func.json_group_array(func.json_array(OrgSetting.key, OrgSetting.value))
+    return type_coerce(select(pairs).scalar_subquery(), JSON)
+
+
+def remember_stored_settings(pairs: list | None) -> None:
+    """This app context's settings, as ``stored_settings_column`` read them with another
+    statement: what ``_cached`` would otherwise read on first use."""
+    if has_app_context():
+        setattr(g, _CACHE, {"stored": _stored(pairs or ()), "resolved": {}})
 
 
 def resolve(stored: Stored, locale: str | None = None) -> dict[str, str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import event
 
 from lms.db import db
 from lms.demo.data import ORG_SETTINGS
@@ -94,3 +97,55 @@ def test_documents_rendered_in_a_forced_language_use_its_values(app):
         with force_locale("zh_Hans"):
             assert template.render(**context) == f"{ZH['name']}|{ZH['appeals']}"
         assert template.render(**context).startswith(ORG_SETTINGS["name"])
+
+
+@contextmanager
+def _statements(app):
+    """The statements the app's requests send (its engine, not the test's twin's)."""
+    executed: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        executed.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield executed
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def _settings_reads(executed: list[str]) -> list[str]:
+    return [s for s in executed if "org_settings" in s]
+
+
+def test_signed_in_pages_read_the_settings_with_the_session_lookup(
+        client, app, make_employee, login):
+    """Every page shows settings (the title's company name). A signed-in page gets them from
+    the statement that loads the person, not from a round trip of its own; a signed-out page
+    reads them itself. With none set, the placeholders show, whichever way they were read."""
+    person = make_employee("李娜", email="li.na@example.com", locale="zh-Hans")
+    login(client, person.email)
+    with _statements(app) as executed:
+        page = client.get("/speak-up").text
+    assert "· [公司名称：未配置]</title>" in page  # the placeholder, in her language
+    reads = _settings_reads(executed)
+    assert len(reads) == 1 and "auth_sessions" in reads[0]
+
+    set_org_settings(ORG_SETTINGS)
+    set_org_settings(ZH, "zh-Hans")
+    db.session.commit()
+    with _statements(app) as executed:
+        page = client.get("/speak-up").text
+    assert f"· {ZH['name']}</title>" in page and ZH["appeals"] in page
+    assert ORG_SETTINGS["hotline"] in page  # no Chinese value: the default
+    reads = _settings_reads(executed)
+    assert len(reads) == 1 and "auth_sessions" in reads[0]
+
+    signed_out = app.test_client()
+    with _statements(app) as executed:
+        page = signed_out.get("/speak-up", headers={"Accept-Language": "en"}).text
+    assert f"· {ORG_SETTINGS['name']}</title>" in page
+    reads = _settings_reads(executed)
+    assert len(reads) == 1 and "auth_sessions" not in reads[0]
