@@ -96,8 +96,9 @@ def stored_settings_column(dialect: str):
 
 def remember_stored_settings(pairs: list | None) -> None:
     """This app context's settings, as ``stored_settings_column`` read them with another
-    statement: what ``_cached`` would otherwise read on first use."""
-    if has_app_context():
+    statement: what ``_cached`` would otherwise read on first use. Settings this context
+    read already stay (a write in it forgets them: ``_forget_cached``)."""
+    if has_app_context() and _CACHE not in g:
         setattr(g, _CACHE, {"stored": _stored(pairs or ()), "resolved": {}})
 
 

@@ -17,6 +17,7 @@ from lms.org.services import (
     configured_org_settings,
     org_settings,
     reader_org_settings,
+    remember_stored_settings,
     set_org_settings,
     update_org_settings,
 )
@@ -78,6 +79,25 @@ def test_the_per_context_cache_sees_its_own_writes():
     set_org_settings({"name": "示例控股"}, "zh-Hans")
     assert reader_org_settings("zh-Hans")["name"] == "示例控股"
     assert configured_org_settings("en")["name"] == ORG_SETTINGS["name"]
+
+
+def test_settings_carried_by_another_statement_serve_the_context(app):
+    """The session lookup hands over the settings it read (lms/auth/services.py): the
+    context uses them; a later hand-over does not replace what the context has; none stored
+    (PostgreSQL's json_agg of no rows is NULL) shows the placeholders."""
+    with app.app_context():
+        remember_stored_settings([["name", "Carried"], ["name.zh-Hans", "携带"],
+                                  ["not_a_setting", "x"], ["appeals", ""]])
+        assert reader_org_settings("en")["name"] == "Carried"
+        assert reader_org_settings("zh-Hans")["name"] == "携带"
+        assert "appeals" not in configured_org_settings("en")
+        assert "not_a_setting" not in configured_org_settings("en")
+        remember_stored_settings([["name", "Later"]])
+        assert reader_org_settings("en")["name"] == "Carried"
+    with app.app_context():
+        remember_stored_settings(None)
+        assert configured_org_settings("en") == {}
+        assert "not configured" in reader_org_settings("en")["name"]
 
 
 @pytest.mark.parametrize(("kind", "value", "stored"), [
