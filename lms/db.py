@@ -95,8 +95,8 @@ def plan_each_statement() -> None:
     makes the everyday pages fast (their short statements spent most of their time being
     planned), but for a report grouping every assignment, planning costs nothing and a plan
     not made for the values can cost half again: the dashboard's groups at 25,000 employees
-    took 125 ms on a generic plan against 82 ms. The HR, roster and dashboard pages, the
-    dashboard's grouping and every scheduled job (until its first commit) call this; SET LOCAL
-    ends with the transaction."""
+    took 125 ms on a generic plan against 82 ms. The HR, roster and dashboard blueprints call
+    this before each request, and the job runner before each job (until its first commit);
+    SET LOCAL ends with the transaction."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

@@ -99,7 +99,7 @@ def remember_stored_settings(pairs: list | None) -> None:
     statement: what ``_cached`` would otherwise read on first use. Settings this context
     read already stay (a write in it forgets them: ``_forget_cached``)."""
     if has_app_context() and _CACHE not in g:
-        setattr(g, _CACHE, {"stored": _stored(pairs or ()), "resolved": {}})
+        setattr(g, _CACHE, _cache_of(_stored(pairs or ())))
 
 
 def resolve(stored: Stored, locale: str | None = None) -> dict[str, str]:
@@ -138,10 +138,15 @@ def _cached() -> dict:
     """The stored values, read once per app context (a request, a job run, a command): pages
     use them many times, and the outbox renders hundreds of e-mails in one run."""
     if not has_app_context():
-        return {"stored": stored_settings(), "resolved": {}}
+        return _cache_of(stored_settings())
     if _CACHE not in g:
-        setattr(g, _CACHE, {"stored": stored_settings(), "resolved": {}})
+        setattr(g, _CACHE, _cache_of(stored_settings()))
     return getattr(g, _CACHE)
+
+
+def _cache_of(stored: Stored) -> dict:
+    """What ``_cached`` keeps: the stored values, and what was resolved from them."""
+    return {"stored": stored, "resolved": {}}
 
 
 def reader_org_settings(locale: str | None) -> dict[str, str]:
